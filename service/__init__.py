@@ -1,0 +1,3 @@
+"""analogwatch: a controlled-substance analog watchlist."""
+
+__version__ = "0.1.0"

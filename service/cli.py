@@ -1,0 +1,238 @@
+"""The `analogwatch` command line; the only module that prints."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlmodel import Session
+
+from service import migrate
+from service.config import Settings, get_settings
+from service.db import make_engine
+from service.errors import AnalogwatchError, RegistryInvalid
+from service.paths import schedules_dir
+
+app = typer.Typer(
+    name="analogwatch",
+    help="Controlled-substance analog watchlist.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+registry_app = typer.Typer(help="The loaded registry.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(registry_app, name="registry")
+
+out = Console()
+err = Console(stderr=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON data instead of a table")]
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print a one-line reason on stderr and exit non-zero."""
+    err.print(f"error: {message}", markup=False, highlight=False)
+    raise typer.Exit(code)
+
+
+def friendly(fn: F) -> F:
+    """Turn expected failures into a one-line reason and a non-zero exit, never a traceback."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except RegistryInvalid as exc:
+            for p in exc.problems:
+                err.print(str(p), markup=False, highlight=False)
+            fail(exc.message)
+        except AnalogwatchError as exc:
+            fail(exc.message)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(x) for x in first["loc"]) or "settings"
+            fail(f"invalid setting {field}: {first['msg']}")
+        except OperationalError as exc:
+            fail(f"database unavailable: {str(exc.orig).strip().splitlines()[0]}")
+        except SQLAlchemyError as exc:
+            fail(f"database error: {str(exc).strip().splitlines()[0]}")
+        except FileNotFoundError as exc:
+            fail(str(exc))
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _settings() -> Settings:
+    return get_settings()
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+@app.command()
+@friendly
+def serve(
+    host: Annotated[str | None, typer.Option(help="address to bind (default from settings)")] = None,
+    port: Annotated[int | None, typer.Option(help="port (default from settings)")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="API worker processes")] = 1,
+) -> None:
+    """Start the API: migrate the embedded database, load schedules/, serve on HTTP."""
+    import uvicorn
+
+    from service.app import startup
+
+    settings = _settings()
+    # migrate and load once here, before workers start, so workers never race on it
+    startup(settings).dispose()
+    uvicorn.run(
+        "service.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_level="info",
+    )
+
+
+@app.command()
+@friendly
+def load(
+    directory: Annotated[
+        Path | None, typer.Argument(help="registry directory (default: the shipped schedules/)")
+    ] = None,
+    check: Annotated[bool, typer.Option("--check", help="validate only; change nothing")] = False,
+    force: Annotated[bool, typer.Option("--force", help="reload even if the files are unchanged")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Validate every registry file, then load them in one transaction."""
+    from service.registry.formats import read_registry
+    from service.registry.loader import load_registry
+
+    directory = directory or _settings().schedules_dir or schedules_dir()
+    if check:
+        reg = read_registry(directory)
+        if reg.problems:
+            raise RegistryInvalid(reg.problems)
+        summary = {
+            "substances": len(reg.substances),
+            "actions": len(reg.actions),
+            "appearances": len(reg.appearances),
+            "classes": len(reg.classes),
+            "digest": reg.digest,
+        }
+        _print_json(summary) if as_json else out.print(f"valid: {summary}")
+        return
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    if settings.is_sqlite:
+        migrate.upgrade(settings.database_url)
+    result = load_registry(engine, directory, force=force)
+    if as_json:
+        _print_json(result.as_dict())
+    elif not result.changed:
+        out.print(f"registry unchanged (digest {result.digest[:12]})")
+    else:
+        out.print(f"registry loaded (digest {result.digest[:12]})")
+        for table, counts in result.counts.items():
+            if table != "files":
+                out.print(f"  {table}: {counts}")
+
+
+@db_app.command("upgrade")
+@friendly
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Upgrade the database schema (default: to head)."""
+    migrate.upgrade(_settings().database_url, revision)
+    out.print(f"database at {revision}")
+
+
+@db_app.command("downgrade")
+@friendly
+def db_downgrade(revision: Annotated[str, typer.Argument()] = "-1") -> None:
+    """Downgrade the database schema by one revision, or to REVISION (`base` empties it)."""
+    migrate.downgrade(_settings().database_url, revision)
+    out.print(f"database downgraded to {revision}")
+
+
+@db_app.command("current")
+@friendly
+def db_current() -> None:
+    """Print the database's schema revision and the code's head revision."""
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    current = migrate.current_revision(engine)
+    head = migrate.head_revision(settings.database_url)
+    out.print(f"current: {current or '(empty database)'}  head: {head}")
+
+
+@app.command()
+@friendly
+def config(as_json: JsonOpt = False) -> None:
+    """Print the effective settings, secrets masked."""
+    data = _settings().masked()
+    if as_json:
+        _print_json(data)
+        return
+    table = Table("setting", "value", title="effective settings (env prefix ANALOGWATCH_)")
+    for k, v in data.items():
+        table.add_row(k, str(v))
+    out.print(table)
+
+
+@registry_app.command("stats")
+@friendly
+def registry_stats(as_json: JsonOpt = False) -> None:
+    """Counts per table, jurisdiction, family and file; NPS coverage; rows to review."""
+    from service.registry.service import registry_stats as stats
+
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    with Session(engine) as session:
+        data = stats(session)
+    if as_json:
+        _print_json(data)
+        return
+    t = Table("table", "rows", title="tables")
+    for k, v in data["tables"].items():
+        t.add_row(k, str(v))
+    out.print(t)
+    t = Table("jurisdiction", "substances", "actions", "classes", title="per jurisdiction")
+    for k, v in data["by_jurisdiction"].items():
+        t.add_row(k, str(v["substances"]), str(v["actions"]), str(v["classes"]))
+    out.print(t)
+    t = Table("family", "substances", title="per family")
+    for k, v in data["by_family"].items():
+        t.add_row(k, str(v))
+    out.print(t)
+    t = Table("file", "rows", title="per file")
+    for k, v in data["files"].items():
+        t.add_row(k, str(v["rows"]))
+    out.print(t)
+    nps = data["nps"]
+    out.print(f"NPS substances: {nps['substances']}, with an appearance: {nps['with_appearance']}")
+    if data["review"]:
+        t = Table("substance", "appearance", "place", "first control", title="to review: reported after control")
+        for r in data["review"]:
+            t.add_row(r["substance"], r["appearance"], r["place"], r["first_control"])
+        out.print(t)
+
+
+def main() -> None:
+    """Entry point for `python -m service`."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,114 @@
+"""Settings from the environment (prefix ANALOGWATCH_), built once and overridable in tests."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any
+
+from platformdirs import user_data_dir
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def default_database_url() -> str:
+    """SQLite file in the per-user data directory (e.g. ~/.local/share/analogwatch/)."""
+    return f"sqlite:///{Path(user_data_dir('analogwatch')) / 'analogwatch.db'}"
+
+
+class Settings(BaseSettings):
+    """Effective configuration of one analogwatch process."""
+
+    model_config = SettingsConfigDict(env_prefix="ANALOGWATCH_", env_file=None, extra="ignore")
+
+    database_url: str = Field(
+        default_factory=default_database_url,
+        description="SQLAlchemy URL; default: SQLite file in the per-user data directory",
+    )
+    schedules_dir: Path | None = Field(
+        default=None, description="registry directory to load; default: the shipped schedules/"
+    )
+    auto_load: bool = Field(
+        default=True, description="load schedules/ on start when the database is empty or files changed"
+    )
+    similarity_threshold: float = Field(
+        default=0.55,
+        ge=0.0,
+        le=1.0,
+        description="Tanimoto similarity at or above which a compound is a lookalike",
+    )
+    fingerprint_radius: int = Field(default=2, ge=1, le=6, description="Morgan fingerprint radius")
+    fingerprint_bits: int = Field(
+        default=2048, ge=64, le=16384, description="Morgan fingerprint size in bits"
+    )
+    curator_api_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="API keys allowed to write (comma-separated in the environment)",
+    )
+    report_cron: str = Field(
+        default="0 6 * * 1",
+        description="cron expression (UTC) of the periodic lookalike report; default Monday 06:00",
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+    @field_validator("curator_api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [k.strip() for k in value.split(",") if k.strip()]
+        return value
+
+    @field_validator("curator_api_keys")
+    @classmethod
+    def _keys_long_enough(cls, value: list[SecretStr]) -> list[SecretStr]:
+        for key in value:
+            if len(key.get_secret_value()) < 16:
+                raise ValueError("each curator API key must be at least 16 characters")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("only sqlite:/// and postgresql:// URLs are supported")
+        if value.startswith("postgresql://"):
+            value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        return value
+
+    @field_validator("report_cron")
+    @classmethod
+    def _cron_fields(cls, value: str) -> str:
+        if len(value.split()) != 5:
+            raise ValueError("report_cron needs five fields: minute hour day month weekday")
+        return value
+
+    @model_validator(mode="after")
+    def _schedules_exist(self) -> Settings:
+        if self.schedules_dir is not None and not self.schedules_dir.is_dir():
+            raise ValueError(f"schedules_dir {self.schedules_dir} is not a directory")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the database is the embedded SQLite file."""
+        return self.database_url.startswith("sqlite")
+
+    def masked(self) -> dict[str, Any]:
+        """Effective settings as plain data, secrets replaced by asterisks."""
+        data = self.model_dump(mode="json")
+        data["curator_api_keys"] = ["********" for _ in self.curator_api_keys]
+        url = self.database_url
+        if "@" in url and "://" in url:
+            scheme, rest = url.split("://", 1)
+            creds, host = rest.rsplit("@", 1)
+            if ":" in creds:
+                creds = creds.split(":", 1)[0] + ":********"
+            data["database_url"] = f"{scheme}://{creds}@{host}"
+        return data
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Build the settings once per process from the environment."""
+    return Settings()

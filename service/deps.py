@@ -1,0 +1,44 @@
+"""FastAPI dependencies shared by the routers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from service.config import Settings
+from service.errors import DatabaseUnavailable
+
+
+def get_engine(request: Request) -> Engine:
+    """The engine built at start-up."""
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_app_settings(request: Request) -> Settings:
+    """The settings the app was created with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
+    """A session per request: committed once at the end, rolled back on error."""
+    try:
+        with Session(engine) as session:
+            try:
+                yield session
+                session.commit()
+            except Exception:
+                session.rollback()
+                raise
+    except OperationalError as exc:
+        raise DatabaseUnavailable(f"database unavailable: {exc.orig}") from None
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]

@@ -1,0 +1,61 @@
+"""The service's exception tree and its HTTP handlers (one place maps errors to statuses)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+if TYPE_CHECKING:
+    from service.registry.formats import Problem
+
+
+class AnalogwatchError(Exception):
+    """Base of every error the service raises on purpose."""
+
+    status_code = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class RegistryInvalid(AnalogwatchError):
+    """The schedules/ files have problems; nothing was loaded."""
+
+    status_code = 422
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__(f"{len(self.problems)} problem(s) in the registry files; nothing loaded")
+
+
+class NotFound(AnalogwatchError):
+    """A requested resource does not exist."""
+
+    status_code = 404
+
+
+class DatabaseUnavailable(AnalogwatchError):
+    """The database cannot be reached."""
+
+    status_code = 503
+
+
+def _body(exc: AnalogwatchError) -> dict[str, Any]:
+    body: dict[str, Any] = {"detail": exc.message}
+    if isinstance(exc, RegistryInvalid):
+        body["problems"] = [str(p) for p in exc.problems]
+    return body
+
+
+async def _handle(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AnalogwatchError)
+    return JSONResponse(status_code=exc.status_code, content=_body(exc))
+
+
+def install_handlers(app: FastAPI) -> None:
+    """Map the exception tree to JSON error responses."""
+    app.add_exception_handler(AnalogwatchError, _handle)

@@ -1,0 +1,24 @@
+"""Every table of the service; importing this package registers them all on the metadata."""
+
+from service import db as _db  # noqa: F401  (naming convention before any table)
+from service.models.appearance import Appearance
+from service.models.common import ActionKind, Origin, Precision, ReporterType
+from service.models.control import ClassAction, ClassDefinition, ControlAction
+from service.models.jurisdiction import Jurisdiction
+from service.models.registry_load import RegistryLoad
+from service.models.substance import Substance, Synonym
+
+__all__ = [
+    "ActionKind",
+    "Appearance",
+    "ClassAction",
+    "ClassDefinition",
+    "ControlAction",
+    "Jurisdiction",
+    "Origin",
+    "Precision",
+    "RegistryLoad",
+    "ReporterType",
+    "Substance",
+    "Synonym",
+]

@@ -1,0 +1,85 @@
+"""Legal acts: control actions on substances, class definitions and their acts."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Integer, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from service.models.common import ActionKind, in_list
+
+_END_AFTER_START = "end_date IS NULL OR end_date >= effective_date"
+
+
+class ControlAction(SQLModel, table=True):
+    """One legal act on one substance in one jurisdiction."""
+
+    __tablename__ = "control_actions"
+    __table_args__ = (
+        UniqueConstraint("substance_id", "jurisdiction", "kind", "effective_date"),
+        CheckConstraint(in_list("kind", ActionKind), name="kind"),
+        CheckConstraint(_END_AFTER_START, name="end_after_start"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    substance_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("substances.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    jurisdiction: str = Field(foreign_key="jurisdictions.code", max_length=8, index=True)
+    kind: str = Field(max_length=20)
+    schedule: str = Field(default="", max_length=100)
+    effective_date: date
+    end_date: date | None = None
+    citation: str = Field(max_length=500)
+    source: str = Field(max_length=2000)
+    notes: str = Field(default="", max_length=4000)
+
+
+class ClassDefinition(SQLModel, table=True):
+    """A class-wide (generic) control with its legal text and structural rules."""
+
+    __tablename__ = "class_definitions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=100, unique=True)
+    jurisdiction: str = Field(foreign_key="jurisdictions.code", max_length=8, index=True)
+    name: str = Field(max_length=300)
+    schedule: str = Field(default="", max_length=100)
+    legal_text: str = Field(sa_column=Column(Text, nullable=False))
+    rules: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    examples: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    source: str = Field(max_length=2000)
+    notes: str = Field(default="", sa_column=Column(Text, nullable=False))
+
+
+class ClassAction(SQLModel, table=True):
+    """One legal act putting a class definition in force, extending or ending it."""
+
+    __tablename__ = "class_actions"
+    __table_args__ = (
+        UniqueConstraint("class_id", "kind", "effective_date"),
+        CheckConstraint(in_list("kind", ActionKind), name="kind"),
+        CheckConstraint(_END_AFTER_START, name="end_after_start"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    class_id: int = Field(
+        sa_column=Column(
+            Integer,
+            ForeignKey("class_definitions.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        )
+    )
+    kind: str = Field(max_length=20)
+    effective_date: date
+    end_date: date | None = None
+    citation: str = Field(max_length=500)
+    source: str = Field(max_length=2000)
+    notes: str = Field(default="", max_length=4000)

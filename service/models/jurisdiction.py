@@ -1,0 +1,25 @@
+"""Jurisdictions: the places whose schedules the registry records."""
+
+from __future__ import annotations
+
+from sqlalchemy import CheckConstraint
+from sqlmodel import Field, SQLModel
+
+
+class Jurisdiction(SQLModel, table=True):
+    """A country, a supranational body (EU) or the UN conventions."""
+
+    __tablename__ = "jurisdictions"
+    __table_args__ = (
+        CheckConstraint("kind IN ('national', 'supranational', 'international')", name="kind"),
+    )
+
+    code: str = Field(primary_key=True, max_length=8)
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=20)
+    members: str = Field(default="", max_length=400)
+    source: str = Field(max_length=2000)
+
+    def member_codes(self) -> set[str]:
+        """ISO codes of the members of a supranational body (empty for others)."""
+        return {m for m in self.members.split("|") if m}

@@ -1,0 +1,577 @@
+"""Read and validate the files of schedules/ into typed records.
+
+Every problem in every file is collected before anything is loaded, each reported as
+`file:line: column: reason`. Nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from service.chem.errors import StructureError
+from service.chem.standardize import Identity, parent, parse_smiles
+from service.chem.standardize import identity as identity_of
+from service.dates import PartialDate
+from service.models.common import FAMILIES, ActionKind, Precision, ReporterType
+
+EARLIEST = date(1900, 1, 1)
+KEY = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+PLACE = re.compile(r"^(?:[A-Z]{2}|EU|XX)$")
+CAS = re.compile(r"^(\d{2,7})-(\d{2})-(\d)$")
+LIST_SEPARATOR = "|"
+
+SUBSTANCE_COLUMNS = {
+    "required": ("key", "name", "smiles", "formula", "family", "nps", "source"),
+    "optional": ("synonyms", "systematic_name", "cas", "name_source", "notes"),
+}
+ACTION_COLUMNS = {
+    "required": ("substance", "jurisdiction", "kind", "effective_date", "citation", "source"),
+    "optional": ("schedule", "end_date", "notes"),
+}
+APPEARANCE_COLUMNS = {
+    "required": ("substance", "date", "place", "reporter_type", "source"),
+    "optional": ("reporter", "notes"),
+}
+JURISDICTION_COLUMNS = {
+    "required": ("code", "name", "kind", "source"),
+    "optional": ("members",),
+}
+CLASS_KEYS = {
+    "required": ("key", "jurisdiction", "name", "source", "legal_text", "actions", "rules"),
+    "optional": ("schedule", "notes", "examples"),
+}
+ACTION_TABLE_KEYS = {
+    "required": ("kind", "effective_date", "citation", "source"),
+    "optional": ("end_date", "notes"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with one cell of one file."""
+
+    file: str
+    line: int
+    column: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.column}: {self.reason}"
+
+
+@dataclass(slots=True)
+class JurisdictionRow:
+    code: str
+    name: str
+    kind: str
+    members: str
+    source: str
+
+
+@dataclass(slots=True)
+class SubstanceRow:
+    key: str
+    name: str
+    synonyms: list[str]
+    systematic_name: str
+    name_source: str
+    cas: str
+    input_smiles: str
+    identity: Identity
+    family: str
+    nps: bool
+    source: str
+    notes: str
+    where: str
+
+
+@dataclass(slots=True)
+class ActionRow:
+    substance: str
+    jurisdiction: str
+    kind: str
+    schedule: str
+    effective_date: date
+    end_date: date | None
+    citation: str
+    source: str
+    notes: str
+    where: str
+
+
+@dataclass(slots=True)
+class AppearanceRow:
+    substance: str
+    date: PartialDate
+    place: str
+    reporter_type: str
+    reporter: str
+    source: str
+    notes: str
+    where: str
+
+
+@dataclass(slots=True)
+class ClassActionRow:
+    kind: str
+    effective_date: date
+    end_date: date | None
+    citation: str
+    source: str
+    notes: str
+
+
+@dataclass(slots=True)
+class ClassRow:
+    key: str
+    jurisdiction: str
+    name: str
+    schedule: str
+    legal_text: str
+    rules: dict[str, Any]
+    examples: list[dict[str, Any]]
+    source: str
+    notes: str
+    actions: list[ClassActionRow]
+    where: str
+
+
+@dataclass(slots=True)
+class Registry:
+    """Everything read from one schedules/ directory, with the problems found."""
+
+    directory: Path
+    jurisdictions: list[JurisdictionRow] = field(default_factory=list)
+    substances: list[SubstanceRow] = field(default_factory=list)
+    actions: list[ActionRow] = field(default_factory=list)
+    appearances: list[AppearanceRow] = field(default_factory=list)
+    classes: list[ClassRow] = field(default_factory=list)
+    checksums: dict[str, str] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    known_keys: set[str] = field(default_factory=set)
+    rows_per_file: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def digest(self) -> str:
+        """One SHA-256 over every file's name and checksum: equal digests, equal registries."""
+        h = hashlib.sha256()
+        for name in sorted(self.checksums):
+            h.update(f"{name}\0{self.checksums[name]}\n".encode())
+        return h.hexdigest()
+
+
+def cas_is_valid(cas: str) -> bool:
+    """Check the format and check digit of a CAS Registry Number."""
+    m = CAS.match(cas)
+    if not m:
+        return False
+    digits = (m.group(1) + m.group(2))[::-1]
+    return sum((i + 1) * int(d) for i, d in enumerate(digits)) % 10 == int(m.group(3))
+
+
+class _Reader:
+    """Collects problems for one registry while files are read."""
+
+    def __init__(self, registry: Registry, today: date) -> None:
+        self.reg = registry
+        self.today = today
+
+    def problem(self, where: str, line: int, column: str, reason: str) -> None:
+        self.reg.problems.append(Problem(where, line, column, reason))
+
+    def csv_rows(
+        self, path: Path, columns: dict[str, tuple[str, ...]]
+    ) -> list[tuple[int, dict[str, str]]]:
+        """Rows of a CSV file with their line numbers; header problems are reported."""
+        name = path.relative_to(self.reg.directory).as_posix()
+        raw = path.read_bytes()
+        self.reg.checksums[name] = hashlib.sha256(raw).hexdigest()
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            self.problem(name, 1, "-", f"not UTF-8 ({exc.reason} at byte {exc.start})")
+            return []
+        reader = csv.DictReader(text.splitlines(keepends=True))
+        header = reader.fieldnames or []
+        missing = [c for c in columns["required"] if c not in header]
+        unknown = [c for c in header if c not in columns["required"] + columns["optional"]]
+        for c in missing:
+            self.problem(name, 1, c, "required column is missing")
+        for c in unknown:
+            self.problem(name, 1, c or "(empty)", "unknown column")
+        if missing:
+            return []
+        rows = []
+        try:
+            for row in reader:
+                if None in row:
+                    self.problem(name, reader.line_num, "-", "more cells than header columns")
+                    continue
+                cleaned = {k: (v or "").strip() for k, v in row.items() if k}
+                if not any(cleaned.values()):
+                    continue
+                rows.append((reader.line_num, cleaned))
+        except csv.Error as exc:
+            self.problem(name, reader.line_num, "-", f"CSV syntax: {exc}")
+        self.reg.rows_per_file[name] = len(rows)
+        return rows
+
+    def required(self, name: str, line: int, row: dict[str, str], columns: tuple[str, ...]) -> bool:
+        ok = True
+        for c in columns:
+            if not row.get(c):
+                reason = "missing source" if c == "source" else "required value is empty"
+                self.problem(name, line, c, reason)
+                ok = False
+        return ok
+
+    def day(
+        self, name: str, line: int, column: str, text: str, *, future_ok: bool = False
+    ) -> date | None:
+        """Parse a date that must have day precision and lie in [1900, today].
+
+        `future_ok` admits a scheduled lapse (the end date of a temporary order in force).
+        """
+        pd = self.partial(name, line, column, text, future_ok=future_ok)
+        if pd is None:
+            return None
+        if pd.precision is not Precision.day:
+            self.problem(name, line, column, f"{text!r}: a legal act needs a day (YYYY-MM-DD)")
+            return None
+        return pd.earliest
+
+    def partial(
+        self, name: str, line: int, column: str, text: str, *, future_ok: bool = False
+    ) -> PartialDate | None:
+        try:
+            pd = PartialDate.parse(text)
+        except ValueError as exc:
+            self.problem(name, line, column, f"bad date: {exc}")
+            return None
+        latest = self.today.replace(year=self.today.year + 10) if future_ok else self.today
+        if pd.earliest < EARLIEST or pd.earliest > latest:
+            bound = "within ten years from today" if future_ok else "today"
+            self.problem(name, line, column, f"{text!r} is not between 1900 and {bound}")
+            return None
+        return pd
+
+
+def read_registry(directory: Path, *, today: date | None = None) -> Registry:
+    """Read and validate every file under `directory`; problems are in `.problems`."""
+    reg = Registry(directory=directory)
+    r = _Reader(reg, today or date.today())
+    if not directory.is_dir():
+        r.problem(str(directory), 0, "-", "registry directory does not exist")
+        return reg
+    _read_jurisdictions(r)
+    _read_substances(r)
+    _read_actions(r)
+    _read_appearances(r)
+    _read_classes(r)
+    return reg
+
+
+def _csv_files(reg: Registry, sub: str) -> list[Path]:
+    return sorted((reg.directory / sub).glob("*.csv"))
+
+
+def _read_jurisdictions(r: _Reader) -> None:
+    path = r.reg.directory / "jurisdictions.csv"
+    if not path.is_file():
+        r.problem("jurisdictions.csv", 0, "-", "file is missing")
+        return
+    seen: set[str] = set()
+    for line, row in r.csv_rows(path, JURISDICTION_COLUMNS):
+        if not r.required("jurisdictions.csv", line, row, JURISDICTION_COLUMNS["required"]):
+            continue
+        code = row["code"]
+        if not re.fullmatch(r"[A-Z]{2,8}", code):
+            r.problem("jurisdictions.csv", line, "code", f"{code!r} is not an upper-case code")
+        elif code in seen:
+            r.problem("jurisdictions.csv", line, "code", f"duplicate jurisdiction {code}")
+        if row["kind"] not in ("national", "supranational", "international"):
+            r.problem("jurisdictions.csv", line, "kind", f"unknown kind {row['kind']!r}")
+        seen.add(code)
+        r.reg.jurisdictions.append(
+            JurisdictionRow(code, row["name"], row["kind"], row.get("members", ""), row["source"])
+        )
+
+
+def _read_substances(r: _Reader) -> None:
+    keys: dict[str, str] = {}
+    inchikeys: dict[str, str] = {}
+    for path in _csv_files(r.reg, "substances"):
+        name = path.relative_to(r.reg.directory).as_posix()
+        for line, row in r.csv_rows(path, SUBSTANCE_COLUMNS):
+            where = f"{name}:{line}"
+            if not r.required(name, line, row, SUBSTANCE_COLUMNS["required"]):
+                continue
+            key = row["key"]
+            ok = True
+            if not KEY.match(key):
+                r.problem(name, line, "key", f"{key!r} must be lower-case [a-z0-9-]")
+                ok = False
+            elif key in keys:
+                r.problem(name, line, "key", f"duplicate key {key!r} (first at {keys[key]})")
+                ok = False
+            keys.setdefault(key, where)
+            if row["family"] not in FAMILIES:
+                r.problem(name, line, "family", f"unknown family {row['family']!r}")
+                ok = False
+            if row["nps"] not in ("true", "false"):
+                r.problem(name, line, "nps", f"{row['nps']!r} is not true or false")
+                ok = False
+            cas = row.get("cas", "")
+            if cas and not cas_is_valid(cas):
+                r.problem(name, line, "cas", f"{cas!r} is not a valid CAS number (check digit)")
+                ok = False
+            try:
+                ident = identity_of(parent(parse_smiles(row["smiles"])))
+            except StructureError as exc:
+                r.problem(name, line, "smiles", f"unparseable SMILES: {exc}")
+                continue
+            if ident.formula != row["formula"]:
+                r.problem(
+                    name,
+                    line,
+                    "formula",
+                    f"stated {row['formula']} but the structure is {ident.formula}",
+                )
+                ok = False
+            if ident.inchikey in inchikeys:
+                r.problem(
+                    name,
+                    line,
+                    "smiles",
+                    f"duplicate structure: same InChIKey {ident.inchikey} as {inchikeys[ident.inchikey]}",
+                )
+                ok = False
+            inchikeys.setdefault(ident.inchikey, where)
+            if not ok:
+                continue
+            synonyms = [s.strip() for s in row.get("synonyms", "").split(LIST_SEPARATOR)]
+            r.reg.substances.append(
+                SubstanceRow(
+                    key=key,
+                    name=row["name"],
+                    synonyms=[s for s in synonyms if s],
+                    systematic_name=row.get("systematic_name", ""),
+                    name_source=row.get("name_source", ""),
+                    cas=cas,
+                    input_smiles=row["smiles"],
+                    identity=ident,
+                    family=row["family"],
+                    nps=row["nps"] == "true",
+                    source=row["source"],
+                    notes=row.get("notes", ""),
+                    where=where,
+                )
+            )
+    # keys whose row failed validation still count as known, so a reference to them is
+    # not reported a second time as an unknown substance
+    r.reg.known_keys = set(keys)
+
+
+def _jurisdiction_codes(r: _Reader) -> set[str]:
+    return {j.code for j in r.reg.jurisdictions}
+
+
+def _read_actions(r: _Reader) -> None:
+    codes = _jurisdiction_codes(r)
+    known = r.reg.known_keys
+    seen: dict[tuple[str, str, str, date], str] = {}
+    for path in _csv_files(r.reg, "actions"):
+        name = path.relative_to(r.reg.directory).as_posix()
+        for line, row in r.csv_rows(path, ACTION_COLUMNS):
+            if not r.required(name, line, row, ACTION_COLUMNS["required"]):
+                continue
+            ok = True
+            if row["substance"] not in known:
+                r.problem(name, line, "substance", f"action for an unknown substance {row['substance']!r}")
+                ok = False
+            if row["jurisdiction"] not in codes:
+                r.problem(name, line, "jurisdiction", f"unknown jurisdiction {row['jurisdiction']!r}")
+                ok = False
+            if row["kind"] not in ActionKind.__members__:
+                r.problem(name, line, "kind", f"unknown kind {row['kind']!r}")
+                ok = False
+            eff = r.day(name, line, "effective_date", row["effective_date"])
+            end = (
+                r.day(name, line, "end_date", row["end_date"], future_ok=True)
+                if row.get("end_date")
+                else None
+            )
+            if eff is None or (row.get("end_date") and end is None):
+                continue
+            if end is not None and end < eff:
+                r.problem(name, line, "end_date", f"{end} is before the effective date {eff}")
+                ok = False
+            nk = (row["substance"], row["jurisdiction"], row["kind"], eff)
+            if nk in seen:
+                r.problem(name, line, "effective_date", f"duplicate action (first at {seen[nk]})")
+                ok = False
+            seen.setdefault(nk, f"{name}:{line}")
+            if ok:
+                r.reg.actions.append(
+                    ActionRow(
+                        row["substance"],
+                        row["jurisdiction"],
+                        row["kind"],
+                        row.get("schedule", ""),
+                        eff,
+                        end,
+                        row["citation"],
+                        row["source"],
+                        row.get("notes", ""),
+                        f"{name}:{line}",
+                    )
+                )
+    _check_temporary_followed(r)
+
+
+def _check_temporary_followed(r: _Reader) -> None:
+    """A temporary order needs an end date or a later act on the same substance there."""
+    by_pair: dict[tuple[str, str], list[ActionRow]] = {}
+    for a in r.reg.actions:
+        by_pair.setdefault((a.substance, a.jurisdiction), []).append(a)
+    for a in r.reg.actions:
+        if a.kind != ActionKind.temporary or a.end_date is not None:
+            continue
+        later = [
+            b
+            for b in by_pair[(a.substance, a.jurisdiction)]
+            if b is not a and b.effective_date >= a.effective_date
+        ]
+        if not later:
+            file, line = a.where.rsplit(":", 1)
+            r.problem(file, int(line), "end_date", "temporary order without an end date or a follow-up act")
+
+
+def _read_appearances(r: _Reader) -> None:
+    known = r.reg.known_keys
+    seen: dict[tuple[str, date, str, str, str], str] = {}
+    for path in _csv_files(r.reg, "appearances"):
+        name = path.relative_to(r.reg.directory).as_posix()
+        for line, row in r.csv_rows(path, APPEARANCE_COLUMNS):
+            if not r.required(name, line, row, APPEARANCE_COLUMNS["required"]):
+                continue
+            ok = True
+            if row["substance"] not in known:
+                r.problem(name, line, "substance", f"appearance of an unknown substance {row['substance']!r}")
+                ok = False
+            if not PLACE.match(row["place"]):
+                r.problem(name, line, "place", f"{row['place']!r} is not a country code, EU or XX")
+                ok = False
+            if row["reporter_type"] not in ReporterType.__members__:
+                r.problem(name, line, "reporter_type", f"unknown reporter type {row['reporter_type']!r}")
+                ok = False
+            pd = r.partial(name, line, "date", row["date"])
+            if pd is None:
+                continue
+            nk = (row["substance"], pd.earliest, pd.precision.value, row["place"], row["reporter_type"])
+            if nk in seen:
+                r.problem(name, line, "date", f"duplicate appearance (first at {seen[nk]})")
+                ok = False
+            seen.setdefault(nk, f"{name}:{line}")
+            if ok:
+                r.reg.appearances.append(
+                    AppearanceRow(
+                        row["substance"],
+                        pd,
+                        row["place"],
+                        row["reporter_type"],
+                        row.get("reporter", ""),
+                        row["source"],
+                        row.get("notes", ""),
+                        f"{name}:{line}",
+                    )
+                )
+
+
+def _read_classes(r: _Reader) -> None:
+    codes = _jurisdiction_codes(r)
+    seen: set[str] = set()
+    for path in sorted((r.reg.directory / "classes").glob("*.toml")):
+        name = path.relative_to(r.reg.directory).as_posix()
+        raw = path.read_bytes()
+        r.reg.checksums[name] = hashlib.sha256(raw).hexdigest()
+        r.reg.rows_per_file[name] = 1
+        try:
+            data = tomllib.loads(raw.decode("utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            r.problem(name, getattr(exc, "lineno", 1) or 1, "-", f"TOML syntax: {exc}")
+            continue
+        ok = True
+        for k in CLASS_KEYS["required"]:
+            if not data.get(k):
+                r.problem(name, 1, k, "missing source" if k == "source" else "required key is missing")
+                ok = False
+        for k in data:
+            if k not in CLASS_KEYS["required"] + CLASS_KEYS["optional"]:
+                r.problem(name, 1, k, "unknown key")
+                ok = False
+        if not ok:
+            continue
+        if not KEY.match(data["key"]) or data["key"] in seen:
+            r.problem(name, 1, "key", f"{data['key']!r} is not a unique lower-case key")
+            ok = False
+        seen.add(data["key"])
+        if data["jurisdiction"] not in codes:
+            r.problem(name, 1, "jurisdiction", f"unknown jurisdiction {data['jurisdiction']!r}")
+            ok = False
+        from service.chem.classes import validate_rules
+
+        for msg in validate_rules(data["rules"]):
+            field_, _, reason = msg.partition(": ")
+            r.problem(name, 1, field_, reason or msg)
+            ok = False
+        actions: list[ClassActionRow] = []
+        for i, act in enumerate(data["actions"]):
+            col = f"actions[{i}]"
+            for k in ACTION_TABLE_KEYS["required"]:
+                if not act.get(k):
+                    r.problem(name, 1, f"{col}.{k}", "missing source" if k == "source" else "required value is empty")
+                    ok = False
+            if act.get("kind") not in ActionKind.__members__:
+                r.problem(name, 1, f"{col}.kind", f"unknown kind {act.get('kind')!r}")
+                ok = False
+            eff = r.day(name, 1, f"{col}.effective_date", str(act.get("effective_date", "")))
+            end = (
+                r.day(name, 1, f"{col}.end_date", str(act["end_date"]), future_ok=True)
+                if act.get("end_date")
+                else None
+            )
+            if eff is None:
+                ok = False
+                continue
+            if end is not None and end < eff:
+                r.problem(name, 1, f"{col}.end_date", f"{end} is before the effective date {eff}")
+                ok = False
+            actions.append(
+                ClassActionRow(
+                    act.get("kind", ""), eff, end, act.get("citation", ""), act.get("source", ""), act.get("notes", "")
+                )
+            )
+        if ok:
+            r.reg.classes.append(
+                ClassRow(
+                    key=data["key"],
+                    jurisdiction=data["jurisdiction"],
+                    name=data["name"],
+                    schedule=str(data.get("schedule", "")),
+                    legal_text=data["legal_text"],
+                    rules=data["rules"],
+                    examples=list(data.get("examples", [])),
+                    source=data["source"],
+                    notes=data.get("notes", ""),
+                    actions=actions,
+                    where=name,
+                )
+            )

@@ -1,0 +1,101 @@
+"""Shared fixtures: databases built by running the migrations, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
+
+from service import migrate
+from service.db import make_engine
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PG_ADMIN_URL = os.environ.get(
+    "ANALOGWATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+REQUIRE_PG = os.environ.get("ANALOGWATCH_REQUIRE_POSTGRES") == "1"
+
+
+def _pg_reachable() -> str | None:
+    try:
+        eng = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
+        with eng.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        eng.dispose()
+        return None
+    except Exception as exc:  # report why, below
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """Admin URL of a reachable PostgreSQL server (fails in CI when it is not reachable)."""
+    why = _pg_reachable()
+    if why is not None:
+        if REQUIRE_PG:
+            pytest.fail(f"PostgreSQL required but unreachable at {PG_ADMIN_URL}: {why}")
+        pytest.skip(f"no PostgreSQL at {PG_ADMIN_URL} ({why}); CI sets ANALOGWATCH_REQUIRE_POSTGRES=1")
+    yield PG_ADMIN_URL
+
+
+def _new_pg_database(admin_url: str) -> tuple[str, str]:
+    name = f"aw_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return name, admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def _drop_pg_database(admin_url: str, name: str) -> None:
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database: a fresh SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    admin = request.getfixturevalue("pg_server")
+    name, url = _new_pg_database(admin)
+    try:
+        yield url
+    finally:
+        _drop_pg_database(admin, name)
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine on a database migrated to head."""
+    migrate.upgrade(database_url)
+    eng = make_engine(database_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    """An engine on a migrated SQLite database only (for tests that need no PostgreSQL twin)."""
+    url = f"sqlite:///{tmp_path / 'one.db'}"
+    migrate.upgrade(url)
+    eng = make_engine(url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def registry_dir(tmp_path: Path) -> Path:
+    """A writable copy of the small test registry (real substances, sourced)."""
+    dest = tmp_path / "schedules"
+    shutil.copytree(FIXTURES / "registry", dest)
+    return dest
