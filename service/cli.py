@@ -33,8 +33,8 @@ registry_app = typer.Typer(help="The loaded registry.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(registry_app, name="registry")
 
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON data instead of a table")]
@@ -42,7 +42,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON data instead o
 
 def fail(message: str, code: int = 1) -> NoReturn:
     """Print a one-line reason on stderr and exit non-zero."""
-    err.print(f"error: {message}", markup=False, highlight=False)
+    err.print(f"error: {' '.join(message.split())}", markup=False, highlight=False)
     raise typer.Exit(code)
 
 

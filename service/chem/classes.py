@@ -36,14 +36,13 @@ from typing import Any
 
 from rdkit import Chem
 
-from service.chem.errors import StructureError
-
 __all__ = [
     "ClassMatch",
     "ClassRulesError",
     "ClauseHit",
     "CompiledClass",
     "compile_class",
+    "match_smiles",
     "validate_rules",
 ]
 
@@ -145,9 +144,8 @@ def _smarts_problem(path: str, value: Any, *, need_dummy: bool = False) -> str |
     query = Chem.MolFromSmarts(value)
     if query is None:
         return f"{path}: does not parse as SMARTS"
-    if need_dummy and not any(a.GetAtomicNum() == 0 and a.HasQuery() and
-                              "AtomicNum 0" in a.DescribeQuery() for a in query.GetAtoms()):
-        return f"{path}: must start at the attachment point [#0]"
+    if need_dummy and not value.lstrip().startswith("[#0]"):
+        return f"{path}: must start with the attachment point [#0]"
     return None
 
 
@@ -420,7 +418,8 @@ class _Outcome:
         self.clauses.setdefault(clause, set()).update(atoms)
 
     def score(self) -> tuple[int, int]:
-        return (len(self.violations), -len(self.clauses))
+        """Fewer violations first, then the simplest explanation (fewest clauses)."""
+        return (len(self.violations), len(self.clauses))
 
 
 def _canonical_fragment(mol: Chem.Mol) -> str:
@@ -497,8 +496,6 @@ class CompiledClass:
             core = tuple(sorted(mapping[i] for i in self._map_index.values()))
             if best is None or outcome.score() < best[0].score():
                 best = (outcome, core)
-            if not best[0].violations and best[0].clauses:
-                pass
         assert best is not None
         outcome, core = best
         hits = tuple(ClauseHit(key=k, description=self._descriptions[k],
@@ -558,6 +555,8 @@ class CompiledClass:
             assert region.at is not None
             candidates = [(f, a) for f, a in attachments.get(core_by_map[region.at], [])
                           if a not in claimed and self._selected(mol, region, f)]
+            if region.kind == "ring":  # an aromatic ring is the natural aniline candidate
+                candidates.sort(key=lambda c: not mol.GetAtomWithIdx(c[0]).GetIsAromatic())
             if not candidates:
                 if region.spec.get("required", True):
                     out.violations.append(region.spec.get(
@@ -886,8 +885,4 @@ def compile_class(key: str, rules: Mapping[str, Any]) -> CompiledClass:
 
 def match_smiles(compiled: CompiledClass, smiles: str) -> ClassMatch:
     """Parse, standardize and match a SMILES; raise StructureError when it cannot be read."""
-    try:
-        mol = _parent_of(smiles)
-    except StructureError:
-        raise
-    return compiled.match(mol)
+    return compiled.match(_parent_of(smiles))
