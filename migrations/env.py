@@ -38,6 +38,11 @@ def run_migrations_online() -> None:
         url = get_settings().database_url
     engine = make_engine(url, poolclass=pool.NullPool)
     with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            # batch mode rebuilds tables; referenced tables cannot be dropped with foreign
+            # keys enforced (the pragma only takes effect outside a transaction)
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
         _configure(conn)
         with context.begin_transaction():
             context.run_migrations()

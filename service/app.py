@@ -19,6 +19,8 @@ from service.db import make_engine
 from service.errors import AnalogwatchError, install_handlers
 from service.paths import schedules_dir
 from service.registry.loader import latest_load, load_registry
+from service.check.index import IndexHolder
+from service.check.router import router as check_router
 from service.registry.router import router as registry_router
 from service.registry.service import table_counts
 
@@ -57,6 +59,14 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = engine is None
         app.state.engine = engine if engine is not None else startup(settings)
+        app.state.index_holder = IndexHolder(
+            app.state.engine,
+            kind="morgan",
+            radius=settings.fingerprint_radius,
+            bits=settings.fingerprint_bits,
+            ttl=settings.index_refresh_seconds,
+        )
+        app.state.index_holder.rebuild()
         yield
         if own:
             app.state.engine.dispose()
@@ -69,6 +79,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.settings = settings
     install_handlers(app)
+    app.include_router(check_router)
     app.include_router(registry_router)
 
     @app.get("/health", tags=["health"])

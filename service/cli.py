@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -189,6 +190,110 @@ def config(as_json: JsonOpt = False) -> None:
     for k, v in data.items():
         table.add_row(k, str(v))
     out.print(table)
+
+
+def _index(settings: Settings) -> Any:
+    from service.app import startup
+    from service.check.index import IndexHolder
+
+    engine = startup(settings)
+    holder = IndexHolder(
+        engine, kind="morgan", radius=settings.fingerprint_radius, bits=settings.fingerprint_bits
+    )
+    return holder.rebuild()
+
+
+def _as_of(value: str | None) -> date:
+    if value is None:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"--as-of: {value!r} is not a date (YYYY-MM-DD)", code=2)
+
+
+@app.command()
+@friendly
+def check(
+    structure: Annotated[
+        str | None, typer.Argument(help="SMILES, InChI, or a name / synonym / CAS number in the registry")
+    ] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", "-f", help=".smi, .csv or .sdf file: one JSON line per record")
+    ] = None,
+    jurisdiction: Annotated[
+        list[str] | None, typer.Option("--jurisdiction", "-j", help="jurisdiction code (repeatable; default all)")
+    ] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="legal status on this day (YYYY-MM-DD)")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="processes for --file")] = 1,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check a structure (or every record of a file): controlled, by class, lookalike, not flagged."""
+    from service.check import batch
+    from service.check import service as check_service
+    from service.chem.errors import StructureError
+
+    if (structure is None) == (file is None):
+        fail("give a STRUCTURE or --file FILE (one of them)", code=2)
+    settings = _settings()
+    day = _as_of(as_of)
+    index = _index(settings)
+    codes = tuple(j.upper() for j in jurisdiction) if jurisdiction else None
+    for code in codes or ():
+        if code not in index.snapshot.jurisdictions:
+            fail(f"--jurisdiction: unknown jurisdiction {code!r}", code=2)
+    options = check_service.CheckOptions(
+        as_of=day, jurisdictions=codes, threshold=settings.similarity_threshold
+    )
+    if file is not None:
+        if not file.is_file():
+            fail(f"--file: {file} does not exist", code=2)
+        _check_file(index, file, options, workers)
+        return
+    assert structure is not None
+    try:
+        result = check_service.check(index, structure, options)
+    except StructureError as exc:
+        fail(f"structure: {exc}", code=2)
+    if as_json:
+        _print_json(result)
+        return
+    out.print(f"{result['smiles']}  {result['inchikey']}  as of {result['as_of']}", highlight=False)
+    if result["registry_substance"]:
+        out.print(f"registry substance: {result['registry_substance']['name']}")
+    t = Table("jurisdiction", "status", "why", "nearest controlled (similarity)")
+    for v in result["verdicts"]:
+        if v["substance"]:
+            why = f"{v['substance']['name']}: {v['substance']['citation']} ({v['substance']['effective_date']})"
+        elif v["class_match"]:
+            cm = v["class_match"]
+            why = f"{cm['name']} clauses {','.join(c['key'] for c in cm['clauses'])}: {cm['citation']}"
+        else:
+            why = ", ".join(v["reasons"])
+        near = v["neighbors"][0] if v["neighbors"] else None
+        t.add_row(v["jurisdiction"], v["status"], why, f"{near['name']} ({near['similarity']:.2f})" if near else "")
+    out.print(t)
+
+
+def _check_file(index: Any, file: Path, options: Any, workers: int) -> None:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from service.check import batch
+
+    items = list(batch.read_items(file))
+    results = batch.check_many(index, items, options, processes=workers)
+    with Progress(
+        TextColumn("checking"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not err.is_terminal,
+    ) as progress:
+        task = progress.add_task("check", total=len(items))
+        for r in results:
+            sys.stdout.write(json.dumps(r, default=str, separators=(",", ":")) + "\n")
+            progress.advance(task)
 
 
 @registry_app.command("stats")

@@ -45,6 +45,12 @@ class Settings(BaseSettings):
         default_factory=list,
         description="API keys allowed to write (comma-separated in the environment)",
     )
+    index_refresh_seconds: float = Field(
+        default=10.0,
+        ge=0.0,
+        le=3600.0,
+        description="how often a worker checks whether the registry changed and rebuilds its index",
+    )
     report_cron: str = Field(
         default="0 6 * * 1",
         description="cron expression (UTC) of the periodic lookalike report; default Monday 06:00",

@@ -38,6 +38,16 @@ class NotFound(AnalogwatchError):
     status_code = 404
 
 
+class UnprocessableInput(AnalogwatchError):
+    """A request value is well-formed JSON but cannot be used; answered like FastAPI's 422s."""
+
+    status_code = 422
+
+    def __init__(self, loc: tuple[str | int, ...], reason: str) -> None:
+        super().__init__(reason)
+        self.loc = loc
+
+
 class DatabaseUnavailable(AnalogwatchError):
     """The database cannot be reached."""
 
@@ -45,6 +55,8 @@ class DatabaseUnavailable(AnalogwatchError):
 
 
 def _body(exc: AnalogwatchError) -> dict[str, Any]:
+    if isinstance(exc, UnprocessableInput):
+        return {"detail": [{"loc": list(exc.loc), "msg": exc.message, "type": "value_error"}]}
     body: dict[str, Any] = {"detail": exc.message}
     if isinstance(exc, RegistryInvalid):
         body["problems"] = [str(p) for p in exc.problems]

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from service import migrate
 from service.cli import app
 from service.config import get_settings
 
@@ -57,7 +58,9 @@ def test_load_then_stats(env: Path, registry_dir: Path) -> None:
     assert stats["nps"] == {"substances": 3, "with_appearance": 1, "share_with_appearance": 0.333}
     assert stats["files"]["actions/us.csv"]["rows"] == 8
     current = runner.invoke(app, ["db", "current"])
-    assert "current: 0001" in current.stdout
+    head = migrate.head_revision(f"sqlite:///{env}")
+    assert head == "0002"
+    assert f"current: {head}  head: {head}" in current.stdout
 
 
 def test_load_errors_list_every_problem_and_exit_1(env: Path, registry_dir: Path) -> None:

@@ -66,3 +66,31 @@ def test_constraints_are_named_by_convention(database_url: str) -> None:
         "fk_control_actions_substance_id_substances",
         "fk_control_actions_jurisdiction_jurisdictions",
     }
+
+
+def test_upgrade_keeps_loaded_data(database_url: str, registry_dir) -> None:  # type: ignore[no-untyped-def]
+    """Each revision applies to a database that already holds a registry."""
+    from sqlalchemy import text
+
+    migrate.upgrade(database_url, "0001")
+    eng = make_engine(database_url)
+    with eng.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO jurisdictions (code, name, kind, members, source) "
+                "VALUES ('US', 'United States', 'national', '', 's')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO class_definitions (key, jurisdiction, name, schedule, legal_text, rules,"
+                " examples, source, notes) VALUES ('k', 'US', 'n', 'I', 't', '{}', '[]', 's', '')"
+            )
+        )
+    migrate.upgrade(database_url)
+    with eng.connect() as conn:
+        rows = conn.execute(text("SELECT code, includes FROM jurisdictions")).all()
+        classes = conn.execute(text("SELECT count(*) FROM class_definitions")).scalar_one()
+    eng.dispose()
+    assert [tuple(r) for r in rows] == [("US", "")]
+    assert classes == 1

@@ -34,7 +34,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from rdkit import Chem
+from rdkit import Chem, rdBase
+
+from service.chem.standardize import parent, parse_smiles
 
 __all__ = [
     "ClassMatch",
@@ -63,24 +65,66 @@ _CLAUSE_KEYS = {"key", "description"}
 _GROUP_KEYS = {"description", "anchor", "atoms", "acyclic", "max_atoms", "require", "forbid"}
 _EXCLUSION_KEYS = {"name", "smiles", "reason"}
 _REGION_KEYS: dict[str, set[str]] = {
-    "group": {"name", "kind", "at", "select", "reference", "required", "absent_reason",
-              "allowed", "clause"},
-    "ring": {"name", "kind", "at", "select", "reference", "required", "absent_reason",
-             "require_monocycle", "require_aromatic", "clause"},
+    "group": {
+        "name",
+        "kind",
+        "at",
+        "select",
+        "reference",
+        "required",
+        "absent_reason",
+        "allowed",
+        "clause",
+    },
+    "ring": {
+        "name",
+        "kind",
+        "at",
+        "select",
+        "reference",
+        "required",
+        "absent_reason",
+        "require_monocycle",
+        "require_aromatic",
+        "clause",
+    },
     "substituents": {"name", "kind", "on", "allowed", "clause"},
-    "chain_ring": {"name", "kind", "at", "required", "absent_reason", "chain_length",
-                   "chain_atom", "chain_allowed", "chain_clause", "reference_ring",
-                   "ring_require_monocycle", "ring_require_aromatic", "ring_clause",
-                   "reference_ring_allowed", "reference_ring_clause",
-                   "substituted_reference_ring_is_replacement", "ambiguity_note"},
+    "chain_ring": {
+        "name",
+        "kind",
+        "at",
+        "required",
+        "absent_reason",
+        "chain_length",
+        "chain_atom",
+        "chain_allowed",
+        "chain_clause",
+        "reference_ring",
+        "ring_require_monocycle",
+        "ring_require_aromatic",
+        "ring_clause",
+        "reference_ring_allowed",
+        "reference_ring_clause",
+        "substituted_reference_ring_is_replacement",
+        "ambiguity_note",
+    },
 }
 _REGION_REQUIRED: dict[str, set[str]] = {
     "group": {"name", "kind", "at", "reference", "allowed", "clause"},
     "ring": {"name", "kind", "at", "reference", "clause"},
     "substituents": {"name", "kind", "on", "allowed", "clause"},
-    "chain_ring": {"name", "kind", "at", "chain_length", "chain_allowed", "chain_clause",
-                   "reference_ring", "ring_clause", "reference_ring_allowed",
-                   "reference_ring_clause"},
+    "chain_ring": {
+        "name",
+        "kind",
+        "at",
+        "chain_length",
+        "chain_allowed",
+        "chain_clause",
+        "reference_ring",
+        "ring_clause",
+        "reference_ring_allowed",
+        "reference_ring_clause",
+    },
 }
 
 
@@ -141,7 +185,8 @@ def _is_str(value: Any) -> bool:
 def _smarts_problem(path: str, value: Any, *, need_dummy: bool = False) -> str | None:
     if not _is_str(value):
         return f"{path}: must be a non-empty SMARTS string"
-    query = Chem.MolFromSmarts(value)
+    with rdBase.BlockLogs():  # the problem text replaces RDKit's log line
+        query = Chem.MolFromSmarts(value)
     if query is None:
         return f"{path}: does not parse as SMARTS"
     if need_dummy and not value.lstrip().startswith("[#0]"):
@@ -152,7 +197,9 @@ def _smarts_problem(path: str, value: Any, *, need_dummy: bool = False) -> str |
 def _smiles_problem(path: str, value: Any) -> str | None:
     if not _is_str(value):
         return f"{path}: must be a non-empty SMILES string"
-    if Chem.MolFromSmiles(value) is None:
+    with rdBase.BlockLogs():
+        mol = Chem.MolFromSmiles(value)
+    if mol is None:
         return f"{path}: does not parse as SMILES"
     return None
 
@@ -214,7 +261,7 @@ def validate_rules(rules: Any) -> list[str]:
             elif key in clause_keys:
                 problems.append(f"{path}.key: duplicate clause key {key!r}")
             else:
-                clause_keys.add(key)
+                clause_keys.add(str(key))
             if not _is_str(clause.get("description")):
                 problems.append(f"{path}.description: must be a non-empty string")
 
@@ -237,8 +284,11 @@ def validate_rules(rules: Any) -> list[str]:
         else:
             anchors = _as_list(group["anchor"])
             for j, anchor in enumerate(anchors):
-                sub = f"{path}.anchor" if len(anchors) == 1 and not isinstance(
-                    group["anchor"], list) else f"{path}.anchor[{j}]"
+                sub = (
+                    f"{path}.anchor"
+                    if len(anchors) == 1 and not isinstance(group["anchor"], list)
+                    else f"{path}.anchor[{j}]"
+                )
                 problem = _smarts_problem(sub, anchor, need_dummy=True)
                 if problem:
                     problems.append(problem)
@@ -257,9 +307,11 @@ def validate_rules(rules: Any) -> list[str]:
                         problems.append(problem)
         if "acyclic" in group and not isinstance(group["acyclic"], bool):
             problems.append(f"{path}.acyclic: must be true or false")
-        if "max_atoms" in group and (not isinstance(group["max_atoms"], int)
-                                     or isinstance(group["max_atoms"], bool)
-                                     or group["max_atoms"] < 1):
+        if "max_atoms" in group and (
+            not isinstance(group["max_atoms"], int)
+            or isinstance(group["max_atoms"], bool)
+            or group["max_atoms"] < 1
+        ):
             problems.append(f"{path}.max_atoms: must be a positive integer")
 
     def check_allowed(path: str, value: Any) -> None:
@@ -331,13 +383,20 @@ def validate_rules(rules: Any) -> list[str]:
             problem = _smarts_problem(f"{path}.chain_atom", region["chain_atom"])
             if problem:
                 problems.append(problem)
-        if "chain_length" in region and (not isinstance(region["chain_length"], int)
-                                         or isinstance(region["chain_length"], bool)
-                                         or region["chain_length"] < 1):
+        if "chain_length" in region and (
+            not isinstance(region["chain_length"], int)
+            or isinstance(region["chain_length"], bool)
+            or region["chain_length"] < 1
+        ):
             problems.append(f"{path}.chain_length: must be a positive integer")
-        for key in ("required", "require_monocycle", "require_aromatic",
-                    "ring_require_monocycle", "ring_require_aromatic",
-                    "substituted_reference_ring_is_replacement"):
+        for key in (
+            "required",
+            "require_monocycle",
+            "require_aromatic",
+            "ring_require_monocycle",
+            "ring_require_aromatic",
+            "substituted_reference_ring_is_replacement",
+        ):
             if key in region and not isinstance(region[key], bool):
                 problems.append(f"{path}.{key}: must be true or false")
         for key in ("name", "absent_reason", "ambiguity_note"):
@@ -370,15 +429,21 @@ def validate_rules(rules: Any) -> list[str]:
         if not result.is_parent:
             reason = result.near_miss_reason or (
                 "matches with clauses " + ", ".join(sorted(result.clause_keys))
-                if result.clauses else "does not match the scaffold")
+                if result.clauses
+                else "does not match the scaffold"
+            )
             problems.append(f"rules.parent: is not matched as the unmodified parent ({reason})")
     return problems
 
 
 def _parent_of(smiles: str) -> Chem.Mol:
-    from service.chem.standardize import parent, parse_smiles
-
     return parent(parse_smiles(smiles))
+
+
+def _connectivity(mol: Chem.Mol) -> str:
+    """First block of the InChIKey (salt-, stereo- and isotope-insensitive identity)."""
+    key: str = Chem.MolToInchiKey(mol)  # type: ignore[no-untyped-call]
+    return key[:14]
 
 
 # --------------------------------------------------------------------------- compiled form
@@ -437,6 +502,15 @@ def _canonical_smiles(smiles: str) -> str:
 class CompiledClass:
     """A class definition compiled for matching; build it with :func:`compile_class`."""
 
+    key: str
+    _scaffold: Chem.Mol
+    _map_index: dict[int, int]
+    _descriptions: dict[str, str]
+    _groups: dict[str, _Group]
+    _regions: list[_Region]
+    _chain_atom: dict[int, Chem.Mol]
+    _exclusions: list[tuple[str, str]]
+
     def __init__(self) -> None:  # pragma: no cover - use compile_class
         raise TypeError("use compile_class()")
 
@@ -445,10 +519,11 @@ class CompiledClass:
         self = object.__new__(cls)
         self.key = key
         self._scaffold = Chem.MolFromSmarts(rules["scaffold"])
-        self._map_index = {a.GetAtomMapNum(): a.GetIdx()
-                           for a in self._scaffold.GetAtoms() if a.GetAtomMapNum()}
+        self._map_index = {
+            a.GetAtomMapNum(): a.GetIdx() for a in self._scaffold.GetAtoms() if a.GetAtomMapNum()
+        }
         self._descriptions = {c["key"]: c["description"] for c in rules["clauses"]}
-        self._groups: dict[str, _Group] = {}
+        self._groups = {}
         for name, spec in rules.get("groups", {}).items():
             self._groups[name] = _Group(
                 name=name,
@@ -459,25 +534,28 @@ class CompiledClass:
                 require=tuple(Chem.MolFromSmarts(s) for s in spec.get("require", [])),
                 forbid=tuple(Chem.MolFromSmarts(s) for s in spec.get("forbid", [])),
             )
-        self._regions: list[_Region] = []
+        self._regions = []
         for spec in rules["regions"]:
             ref = spec.get("reference", spec.get("reference_ring"))
-            self._regions.append(_Region(
-                name=spec["name"],
-                kind=spec["kind"],
-                spec=spec,
-                at=spec.get("at"),
-                on=tuple(spec.get("on", ())),
-                select=Chem.MolFromSmarts(spec["select"]) if "select" in spec else None,
-                reference=_canonical_smiles(ref) if ref else None,
-            ))
+            self._regions.append(
+                _Region(
+                    name=spec["name"],
+                    kind=spec["kind"],
+                    spec=spec,
+                    at=spec.get("at"),
+                    on=tuple(spec.get("on", ())),
+                    select=Chem.MolFromSmarts(spec["select"]) if "select" in spec else None,
+                    reference=_canonical_smiles(ref) if ref else None,
+                )
+            )
         self._chain_atom = {
             i: Chem.MolFromSmarts(r.spec.get("chain_atom", "[CX4;!R]"))
-            for i, r in enumerate(self._regions) if r.kind == "chain_ring"}
-        self._exclusions: list[tuple[str, str]] = []
+            for i, r in enumerate(self._regions)
+            if r.kind == "chain_ring"
+        }
+        self._exclusions = []
         for ex in rules.get("exclusions", []):
-            mol = _parent_of(ex["smiles"])
-            self._exclusions.append((ex["name"], Chem.MolToInchiKey(mol)[:14]))
+            self._exclusions.append((ex["name"], _connectivity(_parent_of(ex["smiles"]))))
         return self
 
     # ------------------------------------------------------------------ public
@@ -489,36 +567,55 @@ class CompiledClass:
         """
         if not mol.HasSubstructMatch(self._scaffold):
             return ClassMatch(key=self.key, member=False)
+        work, back = _without_explicit_hydrogens(mol)
         best: tuple[_Outcome, tuple[int, ...]] | None = None
-        for mapping in mol.GetSubstructMatches(self._scaffold, uniquify=False,
-                                               maxMatches=_MAX_SCAFFOLD_MATCHES):
-            outcome = self._evaluate(mol, mapping)
-            core = tuple(sorted(mapping[i] for i in self._map_index.values()))
+        for mapping in work.GetSubstructMatches(
+            self._scaffold, uniquify=False, maxMatches=_MAX_SCAFFOLD_MATCHES
+        ):
+            outcome = self._evaluate(work, mapping)
+            core = tuple(sorted(back[mapping[i]] for i in self._map_index.values()))
             if best is None or outcome.score() < best[0].score():
                 best = (outcome, core)
-        assert best is not None
+            if not outcome.violations:
+                break  # a clean decomposition; symmetric mappings give the same verdict
+        if best is None:  # the scaffold needs explicit H atoms that were stripped
+            return ClassMatch(key=self.key, member=False)
         outcome, core = best
-        hits = tuple(ClauseHit(key=k, description=self._descriptions[k],
-                               atoms=tuple(sorted(v)))
-                     for k, v in sorted(outcome.clauses.items()))
+        hits = tuple(
+            ClauseHit(
+                key=k, description=self._descriptions[k], atoms=tuple(sorted(back[i] for i in v))
+            )
+            for k, v in sorted(outcome.clauses.items())
+        )
         notes = tuple(dict.fromkeys(outcome.notes))
         if outcome.violations:
-            return ClassMatch(key=self.key, member=False, clauses=hits, core_atoms=core,
-                              near_miss=True, near_miss_reason="; ".join(
-                                  dict.fromkeys(outcome.violations)), notes=notes)
+            return ClassMatch(
+                key=self.key,
+                member=False,
+                clauses=hits,
+                core_atoms=core,
+                near_miss=True,
+                near_miss_reason="; ".join(dict.fromkeys(outcome.violations)),
+                notes=notes,
+            )
         if not hits:
             return ClassMatch(key=self.key, member=False, core_atoms=core, is_parent=True)
         if self._exclusions:
             try:
-                connectivity = Chem.MolToInchiKey(mol)[:14]
+                connectivity = _connectivity(mol)
             except Exception:  # InChI failure: nothing can be excluded by identity
                 connectivity = ""
             for name, key in self._exclusions:
                 if key == connectivity:
-                    return ClassMatch(key=self.key, member=False, clauses=hits,
-                                      core_atoms=core, notes=notes, excluded_by=name)
-        return ClassMatch(key=self.key, member=True, clauses=hits, core_atoms=core,
-                          notes=notes)
+                    return ClassMatch(
+                        key=self.key,
+                        member=False,
+                        clauses=hits,
+                        core_atoms=core,
+                        notes=notes,
+                        excluded_by=name,
+                    )
+        return ClassMatch(key=self.key, member=True, clauses=hits, core_atoms=core, notes=notes)
 
     # ------------------------------------------------------------------ evaluation
 
@@ -535,7 +632,8 @@ class CompiledClass:
                 where = sorted({mol.GetAtomWithIdx(c).GetSymbol() + str(c) for c, _ in bonds})
                 out.violations.append(
                     f"a ring is closed onto the core (atoms {sorted(atoms)} join core atoms "
-                    f"{', '.join(where)}); no clause permits it")
+                    f"{', '.join(where)}); no clause permits it"
+                )
                 claimed.add(atoms)
                 continue
             core_atom, first = bonds[0]
@@ -548,19 +646,30 @@ class CompiledClass:
                         if atoms in claimed:
                             continue
                         claimed.add(atoms)
-                        self._substituent(mol, core_by_map[num], first, atoms,
-                                          region.spec["allowed"], region.spec["clause"],
-                                          region.name, out)
+                        self._substituent(
+                            mol,
+                            core_by_map[num],
+                            first,
+                            atoms,
+                            region.spec["allowed"],
+                            region.spec["clause"],
+                            region.name,
+                            out,
+                        )
                 continue
             assert region.at is not None
-            candidates = [(f, a) for f, a in attachments.get(core_by_map[region.at], [])
-                          if a not in claimed and self._selected(mol, region, f)]
+            candidates = [
+                (f, a)
+                for f, a in attachments.get(core_by_map[region.at], [])
+                if a not in claimed and self._selected(mol, region, f)
+            ]
             if region.kind == "ring":  # an aromatic ring is the natural aniline candidate
                 candidates.sort(key=lambda c: not mol.GetAtomWithIdx(c[0]).GetIsAromatic())
             if not candidates:
                 if region.spec.get("required", True):
-                    out.violations.append(region.spec.get(
-                        "absent_reason", f"{region.name}: absent"))
+                    out.violations.append(
+                        region.spec.get("absent_reason", f"{region.name}: absent")
+                    )
                 continue
             # Several candidates can only arise from an over-broad select; take the first
             # (atom order) and let any other piece fall through to "unclaimed".
@@ -579,7 +688,8 @@ class CompiledClass:
                 c, first = bonds[0]
                 out.violations.append(
                     f"substituent {_piece_smiles(mol, c, first)} on core atom "
-                    f"{mol.GetAtomWithIdx(c).GetSymbol()}{c} is not covered by any clause")
+                    f"{mol.GetAtomWithIdx(c).GetSymbol()}{c} is not covered by any clause"
+                )
         return out
 
     def _selected(self, mol: Chem.Mol, region: _Region, first: int) -> bool:
@@ -589,8 +699,15 @@ class CompiledClass:
             return True
         return any(m[0] == first for m in mol.GetSubstructMatches(region.select))
 
-    def _group_region(self, mol: Chem.Mol, anchor: int, first: int, atoms: frozenset[int],
-                      region: _Region, out: _Outcome) -> None:
+    def _group_region(
+        self,
+        mol: Chem.Mol,
+        anchor: int,
+        first: int,
+        atoms: frozenset[int],
+        region: _Region,
+        out: _Outcome,
+    ) -> None:
         frag = _cut(mol, anchor, first)
         if _canonical_fragment(Chem.Mol(frag)) == region.reference:
             return
@@ -600,37 +717,49 @@ class CompiledClass:
         else:
             out.violations.append(
                 f"{region.name}: {_canonical_fragment(Chem.Mol(frag))} is not one of "
-                f"{', '.join(allowed)}")
+                f"{', '.join(allowed)}"
+            )
 
-    def _ring_region(self, mol: Chem.Mol, first: int, atoms: frozenset[int],
-                     region: _Region, out: _Outcome) -> None:
+    def _ring_region(
+        self, mol: Chem.Mol, first: int, atoms: frozenset[int], region: _Region, out: _Outcome
+    ) -> None:
         system, n_rings = _ring_system(mol, first)
         spec = region.spec
-        problems = _ring_problems(mol, system, n_rings,
-                                  spec.get("require_monocycle", True),
-                                  spec.get("require_aromatic", False), region.name)
+        problems = _ring_problems(
+            mol,
+            system,
+            n_rings,
+            spec.get("require_monocycle", True),
+            spec.get("require_aromatic", False),
+            region.name,
+        )
         if problems:
             out.violations.extend(problems)
             return
-        ring_smiles = Chem.MolFragmentToSmiles(mol, atomsToUse=sorted(system),
-                                               isomericSmiles=False)
+        ring_smiles = Chem.MolFragmentToSmiles(mol, atomsToUse=sorted(system), isomericSmiles=False)
         substituted = bool(atoms - system)
         if ring_smiles != region.reference or substituted:
             # "replacement ... with any aromatic monocycle whether or not further
             # substituted": a substituted reference ring is a replacement too.
             out.hit(spec["clause"], atoms)
 
-    def _chain_ring_region(self, mol: Chem.Mol, anchor: int, first: int,
-                           atoms: frozenset[int], region: _Region, ri: int,
-                           out: _Outcome) -> None:
+    def _chain_ring_region(
+        self,
+        mol: Chem.Mol,
+        anchor: int,
+        first: int,
+        atoms: frozenset[int],
+        region: _Region,
+        ri: int,
+        out: _Outcome,
+    ) -> None:
         spec = region.spec
         length = spec["chain_length"]
         chain_query = self._chain_atom[ri]
         chain_ok = {m[0] for m in mol.GetSubstructMatches(chain_query)}
         paths = _chains(mol, first, length, atoms, chain_ok)
         if not paths:
-            out.violations.append(_chain_reason(mol, anchor, first, atoms, length,
-                                                region.name))
+            out.violations.append(_chain_reason(mol, anchor, first, atoms, length, region.name))
             return
         best: _Outcome | None = None
         for chain, ring_atom in paths:
@@ -644,8 +773,15 @@ class CompiledClass:
         out.violations.extend(best.violations)
         out.notes.extend(best.notes)
 
-    def _evaluate_chain(self, mol: Chem.Mol, chain: tuple[int, ...], ring_atom: int,
-                        atoms: frozenset[int], region: _Region, out: _Outcome) -> None:
+    def _evaluate_chain(
+        self,
+        mol: Chem.Mol,
+        chain: tuple[int, ...],
+        ring_atom: int,
+        atoms: frozenset[int],
+        region: _Region,
+        out: _Outcome,
+    ) -> None:
         spec = region.spec
         system, n_rings = _ring_system(mol, ring_atom)
         chain_set = set(chain)
@@ -658,23 +794,35 @@ class CompiledClass:
             if len(bonds) > 1:
                 out.violations.append(
                     f"{region.name}: atoms {sorted(sub_atoms)} close a ring between the "
-                    "chain and the ring; no clause permits it")
+                    "chain and the ring; no clause permits it"
+                )
                 continue
             c, f = bonds[0]
             if owners <= chain_set:
-                self._substituent(mol, c, f, sub_atoms, spec["chain_allowed"],
-                                  spec["chain_clause"], f"{region.name} chain", out)
+                self._substituent(
+                    mol,
+                    c,
+                    f,
+                    sub_atoms,
+                    spec["chain_allowed"],
+                    spec["chain_clause"],
+                    f"{region.name} chain",
+                    out,
+                )
             else:
                 ring_subs.append((c, f, sub_atoms))
-        problems = _ring_problems(mol, system, n_rings,
-                                  spec.get("ring_require_monocycle", True),
-                                  spec.get("ring_require_aromatic", False),
-                                  f"{region.name} ring")
+        problems = _ring_problems(
+            mol,
+            system,
+            n_rings,
+            spec.get("ring_require_monocycle", True),
+            spec.get("ring_require_aromatic", False),
+            f"{region.name} ring",
+        )
         if problems:
             out.violations.extend(problems)
             return
-        ring_smiles = Chem.MolFragmentToSmiles(mol, atomsToUse=sorted(system),
-                                               isomericSmiles=False)
+        ring_smiles = Chem.MolFragmentToSmiles(mol, atomsToUse=sorted(system), isomericSmiles=False)
         if ring_smiles != region.reference:
             # Replacement by another monocycle, "whether or not further substituted".
             out.hit(spec["ring_clause"], system | {a for _, _, s in ring_subs for a in s})
@@ -683,21 +831,41 @@ class CompiledClass:
             return
         trial = _Outcome()
         for c, f, sub_atoms in ring_subs:
-            self._substituent(mol, c, f, sub_atoms, spec["reference_ring_allowed"],
-                              spec["reference_ring_clause"], f"{region.name} ring", trial)
+            self._substituent(
+                mol,
+                c,
+                f,
+                sub_atoms,
+                spec["reference_ring_allowed"],
+                spec["reference_ring_clause"],
+                f"{region.name} ring",
+                trial,
+            )
         if not trial.violations:
             for key, hit_atoms in trial.clauses.items():
                 out.hit(key, hit_atoms)
         elif spec.get("substituted_reference_ring_is_replacement", False):
             out.hit(spec["ring_clause"], system | {a for _, _, s in ring_subs for a in s})
-            out.notes.append(spec.get(
-                "ambiguity_note",
-                f"{region.name}: a substituted reference ring was treated as a replacement"))
+            out.notes.append(
+                spec.get(
+                    "ambiguity_note",
+                    f"{region.name}: a substituted reference ring was treated as a replacement",
+                )
+            )
         else:
             out.violations.extend(trial.violations)
 
-    def _substituent(self, mol: Chem.Mol, anchor: int, first: int, atoms: frozenset[int],
-                     allowed: Sequence[str], clause: str, where: str, out: _Outcome) -> None:
+    def _substituent(
+        self,
+        mol: Chem.Mol,
+        anchor: int,
+        first: int,
+        atoms: frozenset[int],
+        allowed: Sequence[str],
+        clause: str,
+        where: str,
+        out: _Outcome,
+    ) -> None:
         if _ANY in allowed:
             out.hit(clause, atoms)
             return
@@ -707,11 +875,15 @@ class CompiledClass:
         else:
             out.violations.append(
                 f"{where}: substituent {_canonical_fragment(Chem.Mol(frag))} is not one of "
-                f"{', '.join(allowed)}")
+                f"{', '.join(allowed)}"
+            )
 
     def _classify(self, frag: Chem.Mol, allowed: Sequence[str]) -> str | None:
-        dummy = next(a.GetIdx() for a in frag.GetAtoms() if a.GetAtomicNum() == 0
-                     and a.GetDegree() == 1 and a.HasProp("_aw_cut"))
+        dummy = next(
+            a.GetIdx()
+            for a in frag.GetAtoms()
+            if a.GetAtomicNum() == 0 and a.GetDegree() == 1 and a.HasProp("_aw_cut")
+        )
         heavy = [a.GetIdx() for a in frag.GetAtoms() if a.GetIdx() != dummy]
         for name in allowed:
             group = self._groups[name]
@@ -719,8 +891,7 @@ class CompiledClass:
                 continue
             if group.acyclic and any(frag.GetAtomWithIdx(i).IsInRing() for i in heavy):
                 continue
-            if not any(m[0] == dummy for q in group.anchors
-                       for m in frag.GetSubstructMatches(q)):
+            if not any(m[0] == dummy for q in group.anchors for m in frag.GetSubstructMatches(q)):
                 continue
             if group.atoms is not None:
                 ok = {m[0] for m in frag.GetSubstructMatches(group.atoms)}
@@ -737,11 +908,11 @@ class CompiledClass:
 # --------------------------------------------------------------------------- graph helpers
 
 
-def _pieces(mol: Chem.Mol, core: set[int], within: set[int] | None = None
-            ) -> list[tuple[frozenset[int], list[tuple[int, int]]]]:
+def _pieces(
+    mol: Chem.Mol, core: set[int], within: set[int] | None = None
+) -> list[tuple[frozenset[int], list[tuple[int, int]]]]:
     """Connected components outside ``core`` with their bonds to core: (atoms, [(core, first)])."""
-    allowed = within if within is not None else (
-        set(range(mol.GetNumAtoms())) - core)
+    allowed = within if within is not None else (set(range(mol.GetNumAtoms())) - core)
     seen: set[int] = set()
     result = []
     for start in sorted(allowed):
@@ -782,20 +953,54 @@ def _ring_system(mol: Chem.Mol, atom: int) -> tuple[set[int], int]:
     return system, len(members)
 
 
-def _ring_problems(mol: Chem.Mol, system: set[int], n_rings: int, monocycle: bool,
-                   aromatic: bool, where: str) -> list[str]:
+def _without_explicit_hydrogens(mol: Chem.Mol) -> tuple[Chem.Mol, list[int]]:
+    """Drop hydrogen atoms kept as graph nodes (e.g. [2H]); return the copy and index map.
+
+    Isotopic hydrogens are the same substance for legal lists ("isomers"), and group
+    definitions are written for heavy atoms. ``back[i]`` is the caller's index of atom i.
+    """
+    kept = [a.GetIdx() for a in mol.GetAtoms() if a.GetAtomicNum() != 1]
+    if len(kept) == mol.GetNumAtoms():
+        return mol, kept
+    params = Chem.RemoveHsParameters()
+    for option in (
+        "removeIsotopes",
+        "removeDefiningBondStereo",
+        "removeWithWedgedBond",
+        "removeDegreeZero",
+        "removeHigherDegrees",
+        "removeNonimplicit",
+    ):
+        setattr(params, option, True)
+    work = Chem.RemoveHs(mol, params, sanitize=False)
+    work.UpdatePropertyCache(strict=False)
+    Chem.FastFindRings(work)
+    if work.GetNumAtoms() != len(kept):  # pragma: no cover - unusual hydrogen kinds
+        return mol, list(range(mol.GetNumAtoms()))
+    return work, kept
+
+
+def _ring_problems(
+    mol: Chem.Mol, system: set[int], n_rings: int, monocycle: bool, aromatic: bool, where: str
+) -> list[str]:
     problems = []
     if monocycle and n_rings != 1:
-        problems.append(f"{where}: a ring system of {n_rings} rings replaces the ring; "
-                        "the clause requires a monocycle")
+        problems.append(
+            f"{where}: a ring system of {n_rings} rings replaces the ring; "
+            "the clause requires a monocycle"
+        )
+        return problems
     if aromatic and not all(mol.GetAtomWithIdx(i).GetIsAromatic() for i in system):
-        problems.append(f"{where}: the replacing ring is not aromatic; the clause requires "
-                        "an aromatic monocycle")
+        problems.append(
+            f"{where}: the replacing ring is not aromatic; the clause requires "
+            "an aromatic monocycle"
+        )
     return problems
 
 
-def _chains(mol: Chem.Mol, first: int, length: int, atoms: frozenset[int],
-            chain_ok: set[int]) -> list[tuple[tuple[int, ...], int]]:
+def _chains(
+    mol: Chem.Mol, first: int, length: int, atoms: frozenset[int], chain_ok: set[int]
+) -> list[tuple[tuple[int, ...], int]]:
     """Paths of ``length`` chain atoms starting at ``first`` and ending next to a ring atom."""
     results: list[tuple[tuple[int, ...], int]] = []
 
@@ -810,19 +1015,22 @@ def _chains(mol: Chem.Mol, first: int, length: int, atoms: frozenset[int],
         for nb in mol.GetAtomWithIdx(last).GetNeighbors():
             j = nb.GetIdx()
             if j in atoms and j not in path and j in chain_ok:
-                walk(path + [j])
+                walk([*path, j])
 
     if first in chain_ok:
         walk([first])
     return results
 
 
-def _chain_reason(mol: Chem.Mol, anchor: int, first: int, atoms: frozenset[int],
-                  length: int, where: str) -> str:
+def _chain_reason(
+    mol: Chem.Mol, anchor: int, first: int, atoms: frozenset[int], length: int, where: str
+) -> str:
     ring_atoms = {i for i in atoms if mol.GetAtomWithIdx(i).IsInRing()}
     if not ring_atoms:
-        return (f"{where}: no ring at the end of the N-substituent "
-                f"{_piece_smiles(mol, anchor, first)} (the parent has a phenyl ring there)")
+        return (
+            f"{where}: no ring at the end of the N-substituent "
+            f"{_piece_smiles(mol, anchor, first)} (the parent has a phenyl ring there)"
+        )
     # Breadth-first distance from the attachment atom to the nearest ring atom.
     dist = {first: 0}
     queue = [first]
@@ -831,11 +1039,15 @@ def _chain_reason(mol: Chem.Mol, anchor: int, first: int, atoms: frozenset[int],
         if idx in ring_atoms:
             linker = dist[idx]
             if linker == length:
-                return (f"{where}: the {length}-atom linker to the ring is not a saturated "
-                        "acyclic carbon chain")
+                return (
+                    f"{where}: the {length}-atom linker to the ring is not a saturated "
+                    "acyclic carbon chain"
+                )
             unit = "atom" if linker == 1 else "atoms"
-            return (f"{where}: the ring is joined to the core through {linker} linker "
-                    f"{unit}; the parent has {length}")
+            return (
+                f"{where}: the ring is joined to the core through {linker} linker "
+                f"{unit}; the parent has {length}"
+            )
         for nb in mol.GetAtomWithIdx(idx).GetNeighbors():
             j = nb.GetIdx()
             if j in atoms and j not in dist:
@@ -849,13 +1061,16 @@ def _cut(mol: Chem.Mol, anchor: int, first: int) -> Chem.Mol:
     bond = mol.GetBondBetweenAtoms(anchor, first)
     cut = Chem.FragmentOnBonds(mol, [bond.GetIdx()], addDummies=True)
     mapping: list[int] = []
-    frags = Chem.GetMolFrags(cut, asMols=False, fragsMolAtomMapping=mapping,
-                             sanitizeFrags=False)
+    frags = Chem.GetMolFrags(cut, asMols=False, fragsMolAtomMapping=mapping, sanitizeFrags=False)
     piece_atoms = next(f for f in frags if first in f)
     keep = set(piece_atoms)
     rw = Chem.RWMol(cut)
-    dummy = next(i for i in piece_atoms if cut.GetAtomWithIdx(i).GetAtomicNum() == 0
-                 and cut.GetAtomWithIdx(i).GetIdx() >= mol.GetNumAtoms())
+    dummy = next(
+        i
+        for i in piece_atoms
+        if cut.GetAtomWithIdx(i).GetAtomicNum() == 0
+        and cut.GetAtomWithIdx(i).GetIdx() >= mol.GetNumAtoms()
+    )
     rw.GetAtomWithIdx(dummy).SetProp("_aw_cut", "1")
     for idx in sorted((i for i in range(cut.GetNumAtoms()) if i not in keep), reverse=True):
         rw.RemoveAtom(idx)

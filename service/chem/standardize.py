@@ -4,21 +4,29 @@ The parent is what legal lists mean by "the substance": the largest organic frag
 (salts and solvents stripped), neutralized where a neutral form exists, with functional
 groups normalized. Stereochemistry and isotopes are kept in the structure; the
 connectivity block of the InChIKey ignores them for salt-, stereo- and isotope-insensitive
-matching.
+matching. Tautomers are not canonicalized: the InChI already unifies the mobile-hydrogen
+tautomers that matter for these scaffolds, at no extra cost.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rdkit import Chem, RDLogger
+from rdkit import Chem
 from rdkit.Chem.MolStandardize import rdMolStandardize
 from rdkit.Chem.rdMolDescriptors import CalcMolFormula
 
+from service.chem import rdlog
 from service.chem.errors import StructureError
 
-RDLogger.DisableLog("rdApp.*")
-
+# built once: constructing them (the normalizer parses its transform list) costs more than
+# applying them
+_disconnector = rdMolStandardize.MetalDisconnector()
+_normalizer = rdMolStandardize.Normalizer()
+_METAL = Chem.MolFromSmarts(
+    "[" + ",".join(f"#{z}" for z in (3, 4, 11, 12, 13, 19, 20, *range(21, 32), 37, 38,
+                                      *range(39, 51), 55, 56, *range(57, 84), 87, 88, *range(89, 104))) + "]"
+)
 _chooser = rdMolStandardize.LargestFragmentChooser(preferOrganic=True)
 _uncharger = rdMolStandardize.Uncharger()
 
@@ -38,19 +46,15 @@ class Identity:
         return self.inchikey[:14]
 
 
-
 def parse_smiles(smiles: str) -> Chem.Mol:
-    """Parse a SMILES string; raise StructureError naming the reason when RDKit cannot."""
+    """Parse a SMILES string; raise StructureError naming where and why RDKit could not."""
     text = smiles.strip()
     if not text:
         raise StructureError("empty structure")
-    mol = Chem.MolFromSmiles(text, sanitize=False)
+    with rdlog.captured() as log:
+        mol = Chem.MolFromSmiles(text)
     if mol is None:
-        raise StructureError(f"SMILES does not parse: {text[:80]!r}")
-    try:
-        Chem.SanitizeMol(mol)
-    except Exception as exc:  # RDKit raises several sanitization exception types
-        raise StructureError(f"SMILES is not a valid molecule: {exc}") from None
+        raise StructureError(f"SMILES does not parse: {rdlog.reason(log, 'syntax error')}")
     return mol
 
 
@@ -61,26 +65,45 @@ def parent(mol: Chem.Mol) -> Chem.Mol:
     """
     if mol.GetNumAtoms() == 0:
         raise StructureError("structure has no atoms")
-    try:
-        mol = rdMolStandardize.Cleanup(mol)
-        mol = _chooser.choose(mol)
-        mol = _uncharger.uncharge(mol)
-    except Exception as exc:
-        raise StructureError(f"structure cannot be standardized: {exc}") from None
+    with rdlog.captured() as log:
+        try:
+            # Cleanup's steps, cheapest order: fragment first, then normalize the parent only.
+            # No reionization: the uncharger neutralizes what has a neutral form, and free
+            # bases (all the registry holds) need nothing more.
+            if mol.GetNumAtoms() != mol.GetNumHeavyAtoms():  # explicit hydrogen atoms
+                mol = Chem.RemoveHs(mol)
+            if mol.HasSubstructMatch(_METAL):
+                mol = _disconnector.Disconnect(mol)
+            mol = _chooser.choose(mol)
+            mol = _normalizer.normalize(mol)
+            mol = _uncharger.uncharge(mol)
+        except Exception as exc:  # RDKit raises several exception types here
+            raise StructureError(
+                f"structure cannot be standardized: {rdlog.reason(log, str(exc))}"
+            ) from None
     if not any(a.GetAtomicNum() == 6 for a in mol.GetAtoms()):
         raise StructureError("no organic fragment (no carbon atoms) in the structure")
     return mol
 
 
-def identity(mol: Chem.Mol) -> Identity:
-    """Compute canonical SMILES, InChI, InChIKey and formula of an already standardized parent."""
-    inchi = Chem.MolToInchi(mol) or ""
-    if not inchi:
+def identity(mol: Chem.Mol, *, with_inchi: bool = True) -> Identity:
+    """Compute canonical SMILES, InChI, InChIKey and formula of an already standardized parent.
+
+    `with_inchi=False` skips the InChI string (empty in the result) where only the key is
+    needed; the key is the same either way.
+    """
+    with rdlog.captured():
+        if with_inchi:
+            inchi = Chem.MolToInchi(mol) or ""
+            key = Chem.InchiToInchiKey(inchi) if inchi else ""
+        else:
+            inchi, key = "", Chem.MolToInchiKey(mol) or ""
+    if not key:
         raise StructureError("no InChI can be computed for the structure")
     return Identity(
         smiles=Chem.MolToSmiles(mol),
         inchi=inchi,
-        inchikey=Chem.InchiToInchiKey(inchi),
+        inchikey=key,
         formula=CalcMolFormula(mol),
     )
 

@@ -41,7 +41,7 @@ APPEARANCE_COLUMNS = {
 }
 JURISDICTION_COLUMNS = {
     "required": ("code", "name", "kind", "source"),
-    "optional": ("members",),
+    "optional": ("members", "includes"),
 }
 CLASS_KEYS = {
     "required": ("key", "jurisdiction", "name", "source", "legal_text", "actions", "rules"),
@@ -72,6 +72,7 @@ class JurisdictionRow:
     name: str
     kind: str
     members: str
+    includes: str
     source: str
 
 
@@ -288,6 +289,7 @@ def _read_jurisdictions(r: _Reader) -> None:
         r.problem("jurisdictions.csv", 0, "-", "file is missing")
         return
     seen: set[str] = set()
+    includes: list[tuple[int, str, str]] = []
     for line, row in r.csv_rows(path, JURISDICTION_COLUMNS):
         if not r.required("jurisdictions.csv", line, row, JURISDICTION_COLUMNS["required"]):
             continue
@@ -299,9 +301,16 @@ def _read_jurisdictions(r: _Reader) -> None:
         if row["kind"] not in ("national", "supranational", "international"):
             r.problem("jurisdictions.csv", line, "kind", f"unknown kind {row['kind']!r}")
         seen.add(code)
+        includes.append((line, code, row.get("includes", "")))
         r.reg.jurisdictions.append(
-            JurisdictionRow(code, row["name"], row["kind"], row.get("members", ""), row["source"])
+            JurisdictionRow(
+                code, row["name"], row["kind"], row.get("members", ""), row.get("includes", ""), row["source"]
+            )
         )
+    for line, code, included in includes:
+        for inc in filter(None, included.split("|")):
+            if inc not in seen or inc == code:
+                r.problem("jurisdictions.csv", line, "includes", f"{inc!r} is not another known jurisdiction")
 
 
 def _read_substances(r: _Reader) -> None:

@@ -118,7 +118,13 @@ def _apply(session: Session, reg: Registry) -> dict[str, dict[str, int]]:
     # jurisdictions
     existing_j = {j.code: j for j in _scalars(session, select(Jurisdiction))}
     for row in reg.jurisdictions:
-        values = {"name": row.name, "kind": row.kind, "members": row.members, "source": row.source}
+        values = {
+            "name": row.name,
+            "kind": row.kind,
+            "members": row.members,
+            "includes": row.includes,
+            "source": row.source,
+        }
         j = existing_j.get(row.code)
         if j is None:
             session.add(Jurisdiction(code=row.code, **values))

@@ -1,0 +1,125 @@
+"""Batch checks: read .smi/.csv/.sdf files, and check many structures on every core."""
+
+from __future__ import annotations
+
+import csv
+import multiprocessing as mp
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+from service.check import service
+from service.check.index import WatchIndex
+from service.chem.errors import StructureError
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One input record: an identifier (may be None), the structure text and its notation."""
+
+    id: str | None
+    structure: str
+    input_type: str | None = None
+    error: str | None = None
+
+
+def read_items(path: Path) -> Iterator[Item]:
+    """Stream records from a .smi, .csv or .sdf file; an unreadable record becomes an error item."""
+    suffix = path.suffix.lower()
+    if suffix in (".smi", ".smiles", ".txt"):
+        with path.open(encoding="utf-8", errors="replace") as f:
+            for n, line in enumerate(f, 1):
+                parts = line.strip().split(None, 1)
+                if not parts or parts[0].startswith("#"):
+                    continue
+                yield Item(parts[1].strip() if len(parts) > 1 else None, parts[0], "smiles")
+    elif suffix == ".csv":
+        with path.open(encoding="utf-8", errors="replace", newline="") as f:
+            reader = csv.DictReader(f)
+            cols = {c.lower(): c for c in reader.fieldnames or []}
+            struct = next((cols[c] for c in ("smiles", "structure", "inchi") if c in cols), None)
+            ident = next((cols[c] for c in ("id", "name", "identifier") if c in cols), None)
+            if struct is None:
+                raise StructureError(f"{path.name}: no smiles, structure or inchi column")
+            for row in reader:
+                yield Item(row.get(ident) if ident else None, row.get(struct) or "")
+    elif suffix in (".sdf", ".sd"):
+        with path.open("rb") as f:
+            block: list[bytes] = []
+            for raw in f:
+                if raw.strip() == b"$$$$":
+                    yield _sdf_item(b"".join(block))
+                    block = []
+                else:
+                    block.append(raw)
+            if any(b.strip() for b in block):
+                yield _sdf_item(b"".join(block))
+    else:
+        raise StructureError(f"{path.name}: unknown file type {suffix!r} (use .smi, .csv or .sdf)")
+
+
+def _sdf_item(record: bytes) -> Item:
+    text = record.decode("utf-8", errors="replace")
+    name = text.splitlines()[0].strip() if text.strip() else None
+    molblock = text.split("M  END", 1)[0] + "M  END\n" if "M  END" in text else text
+    return Item(name or None, molblock, "molfile")
+
+
+def check_item(index: WatchIndex, item: Item, options: service.CheckOptions) -> dict[str, Any]:
+    """Check one item; the result line carries `id` and either the check or an `error`."""
+    if item.error:
+        return {"id": item.id, "error": item.error}
+    try:
+        return {"id": item.id, **service.check(index, item.structure, options, item.input_type)}
+    except StructureError as exc:
+        return {"id": item.id, "query": item.structure[:200], "error": str(exc)}
+
+
+# --- every core: fork workers that inherit the index (built once, never pickled) ------
+
+_worker_state: tuple[WatchIndex, service.CheckOptions] | None = None
+
+
+def _work(chunk: list[Item]) -> list[dict[str, Any]]:
+    assert _worker_state is not None
+    index, options = _worker_state
+    return [check_item(index, it, options) for it in chunk]
+
+
+def check_many(
+    index: WatchIndex,
+    items: Iterable[Item],
+    options: service.CheckOptions,
+    *,
+    processes: int | None = None,
+    chunk_size: int = 256,
+) -> Iterator[dict[str, Any]]:
+    """Check items in input order, on `processes` cores (default: all); streams results."""
+    global _worker_state
+    n = processes or os.cpu_count() or 1
+    if n <= 1:
+        for it in items:
+            yield check_item(index, it, options)
+        return
+    _worker_state = (index, options)
+    ctx = mp.get_context("fork")
+    with ctx.Pool(n) as pool:
+        for results in pool.imap(_work, _chunks(items, chunk_size)):
+            yield from results
+    _worker_state = None
+
+
+def _chunks(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
+    chunk: list[Item] = []
+    for it in items:
+        chunk.append(it)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+

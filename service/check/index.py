@@ -1,0 +1,132 @@
+"""The in-memory watch index: identity keys, names and fingerprints of the registry.
+
+Built once from a Snapshot; a check never re-reads the database. The holder rebuilds it
+when the registry's version token changes (a load, a reported substance, a new act).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from service.chem.fingerprints import fingerprint
+from service.models import ClassAction, ControlAction, RegistryLoad, Substance
+from service.registry.snapshot import Snapshot, SubstanceFact
+
+
+@dataclass(slots=True)
+class WatchIndex:
+    """Lookup tables and fingerprints over one registry snapshot."""
+
+    snapshot: Snapshot
+    version: str
+    fp_kind: str
+    radius: int
+    bits: int
+    fps: list[Any] = field(default_factory=list)
+    by_inchikey: dict[str, SubstanceFact] = field(default_factory=dict)
+    by_connectivity: dict[str, list[SubstanceFact]] = field(default_factory=dict)
+    by_name: dict[str, SubstanceFact] = field(default_factory=dict)
+    by_id: dict[int, SubstanceFact] = field(default_factory=dict)
+    build_seconds: float = 0.0
+    _controlled: dict[tuple[str, Any], frozenset[int]] = field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls, snapshot: Snapshot, *, version: str = "", kind: str = "morgan", radius: int = 2, bits: int = 2048
+    ) -> WatchIndex:
+        """Fingerprint every substance and index its names and keys."""
+        t0 = time.perf_counter()
+        idx = cls(snapshot=snapshot, version=version, fp_kind=kind, radius=radius, bits=bits)
+        for s in snapshot.substances:
+            idx.fps.append(fingerprint(s.mol, kind, radius, bits))
+            idx.by_inchikey[s.inchikey] = s
+            idx.by_connectivity.setdefault(s.connectivity, []).append(s)
+            idx.by_id[s.id] = s
+        # names: registry entries win over reported compounds, preferred names over synonyms
+        ordered = sorted(snapshot.substances, key=lambda s: s.origin != "registry", reverse=True)
+        for s in ordered:
+            for name in (*s.synonyms, s.cas, s.key):
+                if name:
+                    idx.by_name[name.casefold()] = s
+        for s in ordered:
+            idx.by_name[s.name.casefold()] = s
+        idx.build_seconds = time.perf_counter() - t0
+        return idx
+
+    def controlled_positions(self, jurisdiction: str, on: Any) -> frozenset[int]:
+        """Positions (in `snapshot.substances`) of substances controlled in J on a day; cached."""
+        key = (jurisdiction, on)
+        found = self._controlled.get(key)
+        if found is None:
+            found = frozenset(
+                i
+                for i, s in enumerate(self.snapshot.substances)
+                if s.act_in_force(jurisdiction, on) is not None
+            )
+            if len(self._controlled) > 4096:
+                self._controlled.clear()
+            self._controlled[key] = found
+        return found
+
+    def lookup_name(self, text: str) -> SubstanceFact | None:
+        """A substance by preferred name, synonym, CAS number, key or InChIKey (case-insensitive)."""
+        t = text.strip()
+        return self.by_name.get(t.casefold()) or self.by_inchikey.get(t.upper())
+
+
+def registry_version(session: Session) -> str:
+    """A cheap token that changes whenever the registry or the reported substances change."""
+    parts = [
+        session.execute(select(func.max(RegistryLoad.id))).scalar(),
+        session.execute(select(func.max(Substance.id), func.count(Substance.id))).one(),
+        session.execute(select(func.max(ControlAction.id), func.count(ControlAction.id))).one(),
+        session.execute(select(func.max(ClassAction.id), func.count(ClassAction.id))).one(),
+    ]
+    return repr(parts)
+
+
+class IndexHolder:
+    """Holds the current index; re-checks the registry version at most every `ttl` seconds."""
+
+    def __init__(self, engine: Engine, *, kind: str, radius: int, bits: int, ttl: float = 10.0) -> None:
+        self.engine = engine
+        self.kind, self.radius, self.bits, self.ttl = kind, radius, bits, ttl
+        self._index: WatchIndex | None = None
+        self._checked = 0.0
+        self._lock = threading.Lock()
+
+    def rebuild(self) -> WatchIndex:
+        """Read the registry and build a fresh index now."""
+        with Session(self.engine) as session:
+            version = registry_version(session)
+            snapshot = Snapshot.from_session(session)
+        index = WatchIndex.build(
+            snapshot, version=version, kind=self.kind, radius=self.radius, bits=self.bits
+        )
+        with self._lock:
+            self._index = index
+            self._checked = time.monotonic()
+        return index
+
+    def get(self) -> WatchIndex:
+        """The current index, rebuilt first if the registry changed since it was built."""
+        index = self._index
+        if index is None:
+            return self.rebuild()
+        if time.monotonic() - self._checked < self.ttl:
+            return index
+        with Session(self.engine) as session:
+            version = registry_version(session)
+        self._checked = time.monotonic()
+        return index if version == index.version else self.rebuild()
+
+    def invalidate(self) -> None:
+        """Force a version check on the next `get` (after a write in this process)."""
+        self._checked = 0.0

@@ -1,0 +1,180 @@
+"""HTTP routes: check one structure or a batch, browse substances, draw structures."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response, StreamingResponse
+
+from service.check import service, substances
+from service.check.index import IndexHolder, WatchIndex
+from service.check.schemas import (
+    BatchRequest,
+    BatchResponse,
+    BatchResult,
+    CheckRequest,
+    CheckResult,
+)
+from service.chem import depict
+from service.chem.errors import StructureError
+from service.config import Settings
+from service.deps import SettingsDep
+from service.errors import NotFound, UnprocessableInput
+
+router = APIRouter(tags=["check"])
+
+
+def get_index(request: Request) -> WatchIndex:
+    """The current watch index (rebuilt when the registry changed)."""
+    holder: IndexHolder = request.app.state.index_holder
+    return holder.get()
+
+
+IndexDep = Annotated[WatchIndex, Depends(get_index)]
+
+
+def _options(body: CheckRequest | BatchRequest, settings: Settings) -> service.CheckOptions:
+    codes = tuple(c.upper() for c in body.jurisdictions) if body.jurisdictions else None
+    return service.CheckOptions(
+        as_of=body.as_of or date.today(),
+        jurisdictions=codes,
+        threshold=settings.similarity_threshold if body.threshold is None else body.threshold,
+        top_k=body.top_k,
+    )
+
+
+def _known_jurisdictions(index: WatchIndex, options: service.CheckOptions) -> None:
+    for code in options.jurisdictions or ():
+        if code not in index.snapshot.jurisdictions:
+            known = ", ".join(sorted(index.snapshot.jurisdictions))
+            raise UnprocessableInput(("body", "jurisdictions"), f"unknown jurisdiction {code!r}; known: {known}")
+
+
+@router.post(
+    "/check",
+    response_model=CheckResult,
+    responses={422: {"description": "the structure cannot be read, or a bound is exceeded"}},
+)
+def post_check(body: CheckRequest, index: IndexDep, settings: SettingsDep) -> dict[str, Any]:
+    """Check one structure: controlled, controlled by a class, lookalike or not flagged, per jurisdiction."""
+    options = _options(body, settings)
+    _known_jurisdictions(index, options)
+    try:
+        return service.check(index, body.structure, options, body.input_type)
+    except StructureError as exc:
+        raise UnprocessableInput(("body", "structure"), str(exc)) from None
+
+
+def _batch_results(index: WatchIndex, body: BatchRequest, options: service.CheckOptions) -> Iterator[dict[str, Any]]:
+    for i, item in enumerate(body.items):
+        try:
+            result = service.check(index, item.structure, options, item.input_type)
+            yield {"index": i, "id": item.id, "result": result, "error": None}
+        except StructureError as exc:
+            yield {
+                "index": i,
+                "id": item.id,
+                "result": None,
+                "error": {"field": f"items[{i}].structure", "reason": str(exc)},
+            }
+
+
+@router.post(
+    "/check/batch",
+    response_model=BatchResponse,
+    responses={
+        200: {
+            "description": "JSON, or with `Accept: application/x-ndjson` one BatchResult per line, streamed",
+            "content": {"application/x-ndjson": {}},
+        }
+    },
+)
+def post_check_batch(body: BatchRequest, request: Request, index: IndexDep, settings: SettingsDep) -> Any:
+    """Check up to 10,000 structures; an unreadable item gets an error, the others their results."""
+    options = _options(body, settings)
+    _known_jurisdictions(index, options)
+    if "application/x-ndjson" in request.headers.get("accept", ""):
+        lines = (
+            BatchResult.model_validate(r).model_dump_json() + "\n" for r in _batch_results(index, body, options)
+        )
+        return StreamingResponse(lines, media_type="application/x-ndjson")
+    results = list(_batch_results(index, body, options))
+    return {"count": len(results), "errors": sum(1 for r in results if r["error"]), "results": results}
+
+
+@router.get("/check/depiction.svg", response_class=Response, responses={200: {"content": {"image/svg+xml": {}}}})
+def get_check_depiction(
+    index: IndexDep,
+    settings: SettingsDep,
+    structure: Annotated[str, Query(min_length=1, max_length=2000, description="SMILES, InChI or a registry name")],
+    jurisdiction: Annotated[str, Query(max_length=8)] = "US",
+    as_of: date | None = None,
+) -> Response:
+    """Draw the query, highlighting the matched class core or the part shared with its nearest neighbour."""
+    code = jurisdiction.upper()
+    options = service.CheckOptions(
+        as_of=as_of or date.today(), jurisdictions=(code,), threshold=settings.similarity_threshold, top_k=1
+    )
+    _known_jurisdictions(index, options)
+    try:
+        parsed, _ = service.resolve(index, structure)
+    except StructureError as exc:
+        raise UnprocessableInput(("query", "structure"), str(exc)) from None
+    result = service.check_parsed(index, parsed, options, query=structure)
+    verdict = result["verdicts"][0]
+    atoms: list[int] = []
+    if verdict["class_match"]:
+        atoms = verdict["class_match"]["core_atoms"]
+    elif verdict["neighbors"]:
+        other = index.by_id[verdict["neighbors"][0]["id"]]
+        atoms = depict.common_atoms(parsed.mol, other.mol)
+    return Response(depict.svg(parsed.mol, atoms), media_type="image/svg+xml")
+
+
+@router.get("/substances", tags=["substances"])
+def list_substances(
+    index: IndexDep,
+    q: Annotated[str | None, Query(max_length=200, description="name, synonym, CAS, key or InChIKey (substring)")] = None,
+    family: Annotated[str | None, Query(max_length=40)] = None,
+    jurisdiction: Annotated[str | None, Query(max_length=8, description="only substances controlled here")] = None,
+    controlled_on: Annotated[date | None, Query(description="day for `jurisdiction` (default today)")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """Search substances by name, synonym, InChIKey, family and control status; paginated."""
+    if jurisdiction and jurisdiction.upper() not in index.snapshot.jurisdictions:
+        raise UnprocessableInput(("query", "jurisdiction"), f"unknown jurisdiction {jurisdiction!r}")
+    found = substances.search(
+        index,
+        q=q,
+        family=family,
+        jurisdiction=jurisdiction.upper() if jurisdiction else None,
+        on=controlled_on or date.today(),
+    )
+    return {"count": len(found), "data": [substances.summary(s) for s in found[offset : offset + limit]]}
+
+
+@router.get("/substances/{substance_id}", tags=["substances"])
+def get_substance(substance_id: int, index: IndexDep) -> dict[str, Any]:
+    """One substance with its identifiers, acts per jurisdiction, class coverage and appearances."""
+    s = index.by_id.get(substance_id)
+    if s is None:
+        raise NotFound(f"no substance with id {substance_id}")
+    return substances.detail(index, s)
+
+
+@router.get(
+    "/substances/{substance_id}/depiction.svg",
+    tags=["substances"],
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {}}}},
+)
+def get_substance_depiction(substance_id: int, index: IndexDep) -> Response:
+    """The structure of a substance as SVG."""
+    s = index.by_id.get(substance_id)
+    if s is None:
+        raise NotFound(f"no substance with id {substance_id}")
+    return Response(depict.svg(s.mol), media_type="image/svg+xml")

@@ -1,0 +1,232 @@
+"""The check: is a compound listed, covered by a class, a lookalike, or none of these?
+
+Per jurisdiction J and as-of date d, in this order:
+
+1. `controlled` — the standardized query is a registry substance (same full InChIKey, or
+   the same connectivity block: stereoisomers, isotopologues, salts) under an individual
+   act in force in J on d. The result names the act: schedule, citation, effective date.
+2. `controlled_by_class` — a class definition of J in force on d covers the query
+   structurally; the result names the definition, the clauses matched and the atoms.
+   Structural membership always needs legal review, and says so.
+3. `lookalike` — neither, but the query is at least `threshold`-similar (Tanimoto,
+   Morgan) to a substance controlled in J on d, or it is controlled in another
+   jurisdiction on d, or it is a near miss of a class definition of J in force on d.
+   `reasons` lists which (`similarity`, `controlled_elsewhere`, `class_near_miss`).
+4. `not_flagged` — none of these.
+
+Every verdict carries the nearest substances controlled in J on d, with similarities.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from service.chem.errors import StructureError
+from service.chem.fingerprints import fingerprint, tanimoto_many
+from service.chem.inputs import Parsed, read_structure
+from service.chem.standardize import identity, parse_smiles
+from service.check.index import WatchIndex
+from service.registry.snapshot import SubstanceFact
+
+STATUSES = ("controlled", "controlled_by_class", "lookalike", "not_flagged")
+DEFAULT_TOP_K = 5
+
+
+@dataclass(frozen=True, slots=True)
+class CheckOptions:
+    """What to check against: jurisdictions (None = all), as-of date, threshold, top-k."""
+
+    as_of: date
+    jurisdictions: tuple[str, ...] | None = None
+    threshold: float = 0.55
+    top_k: int = DEFAULT_TOP_K
+
+
+class UnknownJurisdiction(ValueError):
+    """A requested jurisdiction is not in the registry."""
+
+
+def resolve(index: WatchIndex, text: str, input_type: str | None = None) -> tuple[Parsed, SubstanceFact | None]:
+    """Read the query: a registry name/synonym/CAS/InChIKey, or a structure."""
+    if input_type in (None, "name", "cas", "inchikey"):
+        found = index.lookup_name(text)
+        if found is not None:
+            mol = parse_smiles(found.smiles)
+            kind = input_type or _name_kind(text)
+            return Parsed(mol, identity(mol, with_inchi=False), kind), found
+        if input_type in ("name", "cas", "inchikey"):
+            raise StructureError(f"no substance named {text.strip()[:100]!r} in the registry")
+    try:
+        parsed = read_structure(text, input_type)
+    except StructureError as exc:
+        if input_type is None and _looks_like_name(text):
+            raise StructureError(
+                f"not a name, synonym or CAS number in the registry, and not a structure ({exc})"
+            ) from None
+        raise
+    return parsed, None
+
+
+def _name_kind(text: str) -> str:
+    from service.chem.inputs import CAS, INCHIKEY
+
+    t = text.strip()
+    return "inchikey" if INCHIKEY.match(t.upper()) else "cas" if CAS.match(t) else "name"
+
+
+_SMILES_CHARS = frozenset("BCNOPSFIHKLRbcnopsilrae0123456789[]()=#@+-\\/%.:*$~&!;,^")
+_ORGANIC_LOWER = frozenset("bcnopslr")  # aromatic atoms, and the l/r of Cl and Br
+
+
+def _looks_like_name(text: str) -> bool:
+    """A name has a space, a character SMILES never uses, or a lower-case letter that is
+    not an aromatic atom (outside brackets)."""
+    t = text.strip()
+    if not t or "\n" in t or len(t) > 200:
+        return False
+    outside = re.sub(r"\[[^\]]*\]", "", t)
+    return (
+        " " in t
+        or any(c not in _SMILES_CHARS for c in t)
+        or any(c.islower() and c not in _ORGANIC_LOWER for c in outside)
+    )
+
+
+def check(index: WatchIndex, text: str, options: CheckOptions, input_type: str | None = None) -> dict[str, Any]:
+    """Check one query; raise StructureError (a 422) when it cannot be read."""
+    parsed, named = resolve(index, text, input_type)
+    return check_parsed(index, parsed, options, query=text, named=named)
+
+
+def check_parsed(
+    index: WatchIndex,
+    parsed: Parsed,
+    options: CheckOptions,
+    *,
+    query: str,
+    named: SubstanceFact | None = None,
+) -> dict[str, Any]:
+    """Check an already standardized structure against the index."""
+    snap = index.snapshot
+    codes = options.jurisdictions or tuple(sorted(snap.jurisdictions))
+    for code in codes:
+        if code not in snap.jurisdictions:
+            raise UnknownJurisdiction(code)
+    ident = parsed.identity
+    exact = index.by_inchikey.get(ident.inchikey)
+    same_skeleton = [s for s in index.by_connectivity.get(ident.connectivity, []) if s is not exact]
+    candidates = ([exact] if exact else []) + same_skeleton
+    fp = fingerprint(parsed.mol, index.fp_kind, index.radius, index.bits)
+    sims = tanimoto_many(fp, index.fps)
+    day = options.as_of
+
+    # what each candidate identity is controlled by, per jurisdiction, on the day
+    controlled_here: dict[str, tuple[SubstanceFact, Any]] = {}
+    for s in candidates:
+        for act in s.controlled_anywhere(day):
+            controlled_here.setdefault(act.jurisdiction, (s, act))
+
+    ranked = sorted(range(len(sims)), key=sims.__getitem__, reverse=True)
+    verdicts = []
+    for code in codes:
+        neighbors = _neighbors(index, sims, ranked, code, day, options.top_k)
+        verdict: dict[str, Any] = {
+            "jurisdiction": code,
+            "status": "not_flagged",
+            "substance": None,
+            "class_match": None,
+            "reasons": [],
+            "controlled_elsewhere": [],
+            "near_misses": [],
+            "neighbors": neighbors,
+        }
+        hit = controlled_here.get(code)
+        if hit is not None:
+            s, act = hit
+            verdict["status"] = "controlled"
+            verdict["substance"] = {
+                "id": s.id,
+                "name": s.name,
+                "key": s.key,
+                "inchikey": s.inchikey,
+                "match": "inchikey" if s.inchikey == ident.inchikey else "connectivity",
+                **act.as_dict(),
+            }
+            verdicts.append(verdict)
+            continue
+        near: list[dict[str, Any]] = []
+        for cls, act in snap.classes_in_force(code, day):
+            m = cls.compiled.match(parsed.mol)
+            if m.member:
+                verdict["status"] = "controlled_by_class"
+                verdict["class_match"] = {
+                    "key": cls.key,
+                    "name": cls.name,
+                    "clauses": [
+                        {"key": h.key, "description": h.description, "atoms": list(h.atoms)}
+                        for h in m.clauses
+                    ],
+                    "core_atoms": list(m.core_atoms),
+                    "notes": list(m.notes),
+                    "needs_legal_review": True,
+                    **act.as_dict(),
+                }
+                break
+            if m.near_miss:
+                near.append({"key": cls.key, "name": cls.name, "reason": m.near_miss_reason})
+        if verdict["status"] == "controlled_by_class":
+            verdicts.append(verdict)
+            continue
+        elsewhere = [
+            {"jurisdiction": j, "name": s.name, **{k: v for k, v in act.as_dict().items() if k != "jurisdiction"}}
+            for j, (s, act) in sorted(controlled_here.items())
+            if j != code
+        ]
+        reasons = []
+        if neighbors and neighbors[0]["similarity"] >= options.threshold:
+            reasons.append("similarity")
+        if elsewhere:
+            reasons.append("controlled_elsewhere")
+        if near:
+            reasons.append("class_near_miss")
+        verdict.update(
+            status="lookalike" if reasons else "not_flagged",
+            reasons=reasons,
+            controlled_elsewhere=elsewhere,
+            near_misses=near,
+        )
+        verdicts.append(verdict)
+
+    match = exact or (candidates[0] if candidates else None) or named
+    return {
+        "query": query,
+        "input_type": parsed.input_type,
+        "smiles": ident.smiles,
+        "inchikey": ident.inchikey,
+        "formula": ident.formula,
+        "as_of": day.isoformat(),
+        "threshold": options.threshold,
+        "registry_substance": None
+        if match is None
+        else {"id": match.id, "name": match.name, "key": match.key, "inchikey": match.inchikey},
+        "verdicts": verdicts,
+    }
+
+
+def _neighbors(
+    index: WatchIndex, sims: list[float], ranked: list[int], code: str, day: date, k: int
+) -> list[dict[str, Any]]:
+    """The k most similar substances controlled in a jurisdiction on a day."""
+    allowed = index.controlled_positions(code, day)
+    out = []
+    for i in ranked:
+        if i not in allowed:
+            continue
+        s = index.snapshot.substances[i]
+        out.append({"name": s.name, "inchikey": s.inchikey, "id": s.id, "similarity": round(sims[i], 4)})
+        if len(out) >= k:
+            break
+    return out

@@ -1,0 +1,87 @@
+"""Read a structure given as SMILES, InChI or a molfile, within fixed bounds.
+
+Bounds protect the service: text length, heavy-atom count before and after
+standardization. Each rejection is a StructureError whose message names the reason.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rdkit import Chem
+
+from service.chem import rdlog
+from service.chem.errors import StructureError
+from service.chem.standardize import Identity, identity, parent, parse_smiles
+
+MAX_TEXT = 100_000  # characters; a large V3000 molfile still fits
+MAX_SMILES = 2_000
+MAX_INPUT_HEAVY_ATOMS = 300  # a salt or hydrate may bring its counter-ions
+MAX_HEAVY_ATOMS = 150  # parent: well above every opioid scaffold
+
+INCHIKEY = re.compile(r"^[A-Z]{14}-[A-Z]{10}-[A-Z]$")
+CAS = re.compile(r"^\d{2,7}-\d{2}-\d$")
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """A standardized parent with its identity keys and how the input was read."""
+
+    mol: Chem.Mol
+    identity: Identity
+    input_type: str
+
+
+def detect(text: str) -> str:
+    """Guess the notation: `inchi`, `molfile`, `inchikey`, `cas` or `smiles`."""
+    t = text.strip()
+    if t.startswith("InChI="):
+        return "inchi"
+    if "\n" in t and ("M  END" in t or "V2000" in t or "V3000" in t):
+        return "molfile"
+    if INCHIKEY.match(t):
+        return "inchikey"
+    if CAS.match(t):
+        return "cas"
+    return "smiles"
+
+
+def read_structure(text: str, input_type: str | None = None, *, with_inchi: bool = False) -> Parsed:
+    """Parse, bound and standardize a structure; raise StructureError with the reason."""
+    if "\x00" in text:
+        raise StructureError("input contains a NUL character")
+    if len(text) > MAX_TEXT:
+        raise StructureError(f"input is {len(text)} characters; the limit is {MAX_TEXT}")
+    kind = input_type or detect(text)
+    if not text.strip():
+        raise StructureError("empty structure")
+    if kind == "smiles":
+        t = text.strip()
+        if len(t) > MAX_SMILES:
+            raise StructureError(f"SMILES is {len(t)} characters; the limit is {MAX_SMILES}")
+        if any(c.isspace() for c in t):
+            raise StructureError("SMILES contains whitespace")
+        raw = parse_smiles(t)
+    elif kind == "inchi":
+        with rdlog.captured() as log:
+            raw = Chem.MolFromInchi(text.strip())
+        if raw is None:
+            raise StructureError(f"InChI does not parse: {rdlog.reason(log, 'invalid InChI')}")
+    elif kind == "molfile":
+        with rdlog.captured() as log:
+            raw = Chem.MolFromMolBlock(text)
+        if raw is None:
+            raise StructureError(f"molfile does not parse: {rdlog.reason(log, 'invalid molfile')}")
+    else:
+        raise StructureError(f"{kind} is an identifier, not a structure")
+    if raw.GetNumHeavyAtoms() > MAX_INPUT_HEAVY_ATOMS:
+        raise StructureError(
+            f"structure has {raw.GetNumHeavyAtoms()} heavy atoms; the limit is {MAX_INPUT_HEAVY_ATOMS}"
+        )
+    mol = parent(raw)
+    if mol.GetNumHeavyAtoms() > MAX_HEAVY_ATOMS:
+        raise StructureError(
+            f"parent structure has {mol.GetNumHeavyAtoms()} heavy atoms; the limit is {MAX_HEAVY_ATOMS}"
+        )
+    return Parsed(mol, identity(mol, with_inchi=with_inchi), kind)
