@@ -26,7 +26,7 @@ from typing import Any
 
 from service.chem.errors import StructureError
 from service.chem.fingerprints import fingerprint, tanimoto_many
-from service.chem.inputs import Parsed, read_structure
+from service.chem.inputs import Parsed, detect, read_structure
 from service.chem.standardize import identity, parse_smiles
 from service.check.index import WatchIndex
 from service.registry.snapshot import SubstanceFact
@@ -62,7 +62,7 @@ def resolve(index: WatchIndex, text: str, input_type: str | None = None) -> tupl
     try:
         parsed = read_structure(text, input_type)
     except StructureError as exc:
-        if input_type is None and _looks_like_name(text):
+        if input_type is None and detect(text) == "smiles" and "\x00" not in text and _looks_like_name(text):
             raise StructureError(
                 f"not a name, synonym or CAS number in the registry, and not a structure ({exc})"
             ) from None

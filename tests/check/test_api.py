@@ -1,0 +1,147 @@
+"""The check API: shapes, names, batches, NDJSON, search, depictions, and every bound."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.check.schemas import MAX_BATCH
+from service.chem.inputs import MAX_HEAVY_ATOMS, MAX_SMILES
+
+FURANYL = "O=C(c1ccco1)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1"
+MORPHINE_MOLFILE = """morphine
+     RDKit          2D
+
+  0  0  0  0  0  0  0  0  0  0999 V3000
+M  V30 BEGIN CTAB
+M  V30 COUNTS 3 2 0 0 0
+M  V30 BEGIN ATOM
+M  V30 1 C 0 0 0 0
+M  V30 2 C 1.5 0 0 0
+M  V30 3 O 3 0 0 0
+M  V30 END ATOM
+M  V30 BEGIN BOND
+M  V30 1 1 1 2
+M  V30 2 1 2 3
+M  V30 END BOND
+M  V30 END CTAB
+M  END
+"""
+
+
+def _detail(r) -> str:  # type: ignore[no-untyped-def]
+    body = r.json()["detail"]
+    assert isinstance(body, list) and len(body) == 1
+    return f"{'.'.join(str(x) for x in body[0]['loc'])}: {body[0]['msg']}"
+
+
+def test_check_one_structure(real_client: TestClient) -> None:
+    r = real_client.post("/check", json={"structure": FURANYL, "jurisdictions": ["US", "CN"], "as_of": "2017-03-01"})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["inchikey"] == "FZJVHWISUGFFQV-UHFFFAOYSA-N"  # furanylfentanyl (a public InChIKey table)
+    assert body["registry_substance"]["key"] == "furanylfentanyl"
+    us, cn = body["verdicts"]
+    assert (us["jurisdiction"], us["status"], us["substance"]["citation"]) == ("US", "controlled", "81 FR 85873")
+    assert (cn["jurisdiction"], cn["status"]) == ("CN", "controlled")
+    assert cn["substance"]["effective_date"] == "2017-03-01"
+
+
+@pytest.mark.parametrize(
+    ("query", "input_type"),
+    [("furanyl fentanyl", "name"), ("Furanylfentanyl", "name"), ("FZJVHWISUGFFQV-UHFFFAOYSA-N", "inchikey")],
+)
+def test_check_by_name_synonym_and_inchikey(real_client: TestClient, query: str, input_type: str) -> None:
+    body = real_client.post("/check", json={"structure": query, "jurisdictions": ["US"]}).json()
+    assert body["input_type"] == input_type
+    assert body["inchikey"] == "FZJVHWISUGFFQV-UHFFFAOYSA-N"
+
+
+def test_check_by_inchi_and_molfile(real_client: TestClient) -> None:
+    inchi = "InChI=1S/C2H6O/c1-2-3/h3H,2H2,1H3"
+    a = real_client.post("/check", json={"structure": inchi}).json()
+    b = real_client.post("/check", json={"structure": MORPHINE_MOLFILE}).json()
+    assert a["input_type"] == "inchi" and b["input_type"] == "molfile"
+    assert a["inchikey"] == b["inchikey"] == "LFQSCWFLJHTTHZ-UHFFFAOYSA-N"  # ethanol
+    assert {v["status"] for v in a["verdicts"]} == {"not_flagged"}
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        ({"structure": ""}, "body.structure: String should have at least 1 character"),
+        ({"structure": "   "}, "body.structure: empty structure"),
+        ({"structure": "C" * (MAX_SMILES + 1)}, f"body.structure: SMILES is {MAX_SMILES + 1} characters"),
+        ({"structure": "C1CC(N"}, "body.structure: SMILES does not parse: extra open parentheses"),
+        ({"structure": "CN(C)(C)(C)C"}, "body.structure: SMILES does not parse: Explicit valence for atom # 1 N"),
+        ({"structure": "C" * (MAX_HEAVY_ATOMS + 1)}, f"body.structure: parent structure has {MAX_HEAVY_ATOMS + 1} heavy atoms"),
+        ({"structure": "[Na+].[Cl-]"}, "body.structure: no organic fragment"),
+        ({"structure": "InChI=1S/garbage"}, "body.structure: InChI does not parse"),
+        ({"structure": "CCO\x00"}, "body.structure: input contains a NUL character"),
+        ({"structure": "not a drug at all"}, "body.structure: not a name, synonym or CAS number in the registry"),
+        ({"structure": "CCO", "jurisdictions": ["XX"]}, "body.jurisdictions: unknown jurisdiction 'XX'"),
+        ({"structure": "CCO", "top_k": 51}, "body.top_k: Input should be less than or equal to 50"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else None,
+)
+def test_bounds_are_422_with_the_field_and_reason(real_client: TestClient, payload: dict, expected: str) -> None:
+    r = real_client.post("/check", json=payload)
+    assert r.status_code == 422
+    assert _detail(r).startswith(expected), _detail(r)
+
+
+def test_batch_keeps_order_and_isolates_errors(real_client: TestClient) -> None:
+    items = [{"id": "a", "structure": FURANYL}, {"id": "b", "structure": "C1CC("}, {"id": "c", "structure": "fentanyl"}]
+    r = real_client.post("/check/batch", json={"items": items, "jurisdictions": ["US"]})
+    assert r.status_code == 200
+    body = r.json()
+    assert (body["count"], body["errors"]) == (3, 1)
+    assert [x["id"] for x in body["results"]] == ["a", "b", "c"]
+    assert body["results"][1]["error"]["field"] == "items[1].structure"
+    assert body["results"][2]["result"]["verdicts"][0]["status"] == "controlled"
+
+
+def test_batch_ndjson_streams_one_line_per_item(real_client: TestClient) -> None:
+    items = [{"structure": "CCO"}] * 5 + [{"structure": "x(("}]
+    r = real_client.post(
+        "/check/batch", json={"items": items, "jurisdictions": ["UN"]}, headers={"Accept": "application/x-ndjson"}
+    )
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("application/x-ndjson")
+    lines = [json.loads(x) for x in r.text.splitlines()]
+    assert [x["index"] for x in lines] == list(range(6))
+    assert lines[5]["error"] is not None and lines[0]["result"]["verdicts"][0]["status"] == "not_flagged"
+
+
+def test_batch_over_the_limit_is_rejected(real_client: TestClient) -> None:
+    r = real_client.post("/check/batch", json={"items": [{"structure": "C"}] * (MAX_BATCH + 1)})
+    assert r.status_code == 422
+    assert _detail(r).startswith("body.items: List should have at most 10000 items")
+
+
+def test_substance_search_and_detail(real_client: TestClient) -> None:
+    r = real_client.get("/substances", params={"q": "U-47700"})
+    assert r.status_code == 200
+    first = r.json()["data"][0]
+    assert first["name"] == "U-47700" and first["inchikey"] == "JGPNMZWFVRQNGU-UHFFFAOYSA-N"
+    d = real_client.get(f"/substances/{first['id']}").json()
+    assert d["status"]["CN"]["effective_date"] == "2017-07-01"
+    assert any(a["citation"] == "83 FR 17486" for a in d["actions"]["US"])
+    fam = real_client.get("/substances", params={"family": "nitazene", "limit": 2}).json()
+    assert fam["count"] >= 15 and len(fam["data"]) == 2
+    listed = real_client.get("/substances", params={"jurisdiction": "CN", "controlled_on": "2017-07-01"}).json()
+    assert "U-47700" in {s["name"] for s in listed["data"]}
+    assert real_client.get("/substances/999999").status_code == 404
+
+
+def test_depictions_are_svg(real_client: TestClient) -> None:
+    r = real_client.get("/substances/1/depiction.svg")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/svg+xml"
+    assert r.text.lstrip().startswith("<?xml") and "</svg>" in r.text
+    q = real_client.get("/check/depiction.svg", params={"structure": "CCCC(=O)N(c1ccc(Cl)cc1)C1CCN(CCc2ccccc2)CC1"})
+    assert q.status_code == 200
+    assert "<path class='bond-" in q.text
+    assert "fill:#FF7F7F" in q.text or "#FF7F7F" in q.text  # highlighted core
+    assert real_client.get("/check/depiction.svg", params={"structure": "C1CC("}).status_code == 422

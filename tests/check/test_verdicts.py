@@ -1,0 +1,141 @@
+"""Verdicts on the real registry: listed substances, salts, names, dates, classes, lookalikes."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from service.check.index import WatchIndex
+from service.check.service import CheckOptions, check
+from service.registry.snapshot import act_in_force
+
+# para-chlorobutyryl fentanyl analog with the chlorine on the anilide ring: not in the
+# registry, covered by US clauses D (aromatic monocycle replacing the aniline ring) and E
+NEW_ANALOG = "CCCC(=O)N(c1ccc(Cl)cc1)C1CCN(CCc2ccccc2)CC1"
+ASPIRIN = "CC(=O)Oc1ccccc1C(=O)O"
+SALTS = [".Cl", ".OC(=O)CC(O)(C(=O)O)CC(=O)O", ".OC(=O)/C=C/C(=O)O"]
+
+
+def _status(index: WatchIndex, query: str, code: str, day: date) -> dict:
+    result = check(index, query, CheckOptions(as_of=day, jurisdictions=(code,)))
+    return result["verdicts"][0]
+
+
+def _listed_cases(index: WatchIndex) -> list[tuple[str, str, str, date]]:
+    """(name, smiles, jurisdiction, a day its own act was in force) for every listed substance."""
+    cases = []
+    for s in index.snapshot.substances:
+        for code, acts in s.acts.items():
+            for a in acts:
+                if a.kind != "removal" and act_in_force(acts, a.effective_date) is not None:
+                    cases.append((s.name, s.smiles, code, a.effective_date))
+                    break
+    return cases
+
+
+def test_every_listed_substance_is_controlled_by_smiles_salt_and_name(real_index: WatchIndex) -> None:
+    cases = _listed_cases(real_index)
+    assert len(cases) > 150
+    failures = []
+    for i, (name, smiles, code, day) in enumerate(cases):
+        salt = smiles + SALTS[i % len(SALTS)]
+        for query in (smiles, salt, name):
+            v = _status(real_index, query, code, day)
+            if v["status"] != "controlled" or v["substance"]["jurisdiction"] != code:
+                failures.append((name, code, day, query[:30], v["status"]))
+    assert failures == []
+
+
+def test_salt_and_charged_forms_match_by_inchikey(real_index: WatchIndex) -> None:
+    base = "CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1"
+    for query in (base + ".Cl", "CCC(=O)N(c1ccccc1)C1CC[NH+](CCc2ccccc2)CC1"):
+        r = check(real_index, query, CheckOptions(as_of=date(2020, 1, 1), jurisdictions=("US",)))
+        assert r["inchikey"] == "PJMPHNIQZUBGLI-UHFFFAOYSA-N"
+        assert r["verdicts"][0]["status"] == "controlled"
+        assert r["verdicts"][0]["substance"]["match"] == "inchikey"
+
+
+def test_stereoisomer_matches_by_connectivity(real_index: WatchIndex) -> None:
+    # U-47700 is listed without stereo; the (1R,2R) isomer is the same substance in law
+    r = check(
+        real_index,
+        "CN(C)[C@@H]1CCCC[C@H]1N(C)C(=O)c1ccc(Cl)c(Cl)c1",
+        CheckOptions(as_of=date(2020, 1, 1), jurisdictions=("US",)),
+    )
+    v = r["verdicts"][0]
+    assert v["status"] == "controlled"
+    assert v["substance"]["name"] == "U-47700"
+    assert v["substance"]["match"] == "connectivity"
+
+
+def test_u47700_in_china_before_and_after_1_july_2017(real_index: WatchIndex) -> None:
+    before = _status(real_index, "U-47700", "CN", date(2017, 6, 30))
+    after = _status(real_index, "U-47700", "CN", date(2017, 7, 1))
+    assert before["status"] in ("lookalike", "not_flagged")
+    assert "controlled_elsewhere" in before["reasons"]  # the US listed it in November 2016
+    assert after["status"] == "controlled"
+    assert after["substance"]["effective_date"] == "2017-07-01"
+
+
+def test_new_fentanyl_analog_is_class_controlled_in_us_only_from_6_february_2018(
+    real_index: WatchIndex,
+) -> None:
+    assert NEW_ANALOG not in {s.smiles for s in real_index.snapshot.substances}
+    before = _status(real_index, NEW_ANALOG, "US", date(2018, 2, 5))
+    on = _status(real_index, NEW_ANALOG, "US", date(2018, 2, 6))
+    assert before["status"] == "lookalike"
+    assert "similarity" in before["reasons"]
+    assert on["status"] == "controlled_by_class"
+    cm = on["class_match"]
+    assert cm["key"] == "us-frs"
+    assert {c["key"] for c in cm["clauses"]} == {"D", "E"}
+    assert cm["citation"] == "83 FR 5188"
+    assert cm["needs_legal_review"] is True
+
+
+def test_new_fentanyl_analog_in_china_from_1_may_2019(real_index: WatchIndex) -> None:
+    assert _status(real_index, NEW_ANALOG, "CN", date(2019, 4, 30))["status"] == "lookalike"
+    on = _status(real_index, NEW_ANALOG, "CN", date(2019, 5, 1))
+    assert on["status"] == "controlled_by_class"
+    assert on["class_match"]["key"] == "cn-frs"
+
+
+@pytest.mark.parametrize("key", ["us-frs", "cn-frs"])
+def test_class_examples_from_the_registry(real_index: WatchIndex, key: str) -> None:
+    cls = next(c for c in real_index.snapshot.classes if c.key == key)
+    day = min(a.effective_date for a in cls.acts) + timedelta(days=1)
+    assert len(cls.examples) >= 10
+    for ex in cls.examples:
+        v = _status(real_index, ex["smiles"], cls.jurisdiction, day)
+        if ex["member"]:
+            # a member is controlled by the class unless listed on its own (which wins)
+            assert v["status"] in ("controlled", "controlled_by_class"), ex["name"]
+            if v["status"] == "controlled_by_class":
+                assert v["class_match"]["key"] == key
+        else:
+            assert v["status"] != "controlled_by_class", ex["name"]
+
+
+def test_unrelated_drug_is_not_flagged(real_index: WatchIndex) -> None:
+    r = check(real_index, ASPIRIN, CheckOptions(as_of=date(2024, 1, 1)))
+    assert {v["status"] for v in r["verdicts"]} == {"not_flagged"}
+    assert all(v["neighbors"][0]["similarity"] < 0.4 for v in r["verdicts"] if v["neighbors"])
+
+
+def test_neighbors_are_controlled_there_and_sorted(real_index: WatchIndex) -> None:
+    v = _status(real_index, NEW_ANALOG, "US", date(2024, 1, 1))
+    sims = [n["similarity"] for n in v["neighbors"]]
+    assert len(sims) == 5
+    assert sims == sorted(sims, reverse=True)
+    by_id = real_index.by_id
+    assert all(by_id[n["id"]].act_in_force("US", date(2024, 1, 1)) for n in v["neighbors"])
+
+
+def test_eu_includes_un_schedules(real_index: WatchIndex) -> None:
+    un = [s for s in real_index.snapshot.substances if s.act_in_force("UN", date(2024, 1, 1))]
+    assert un
+    for s in un:
+        v = _status(real_index, s.smiles, "EU", date(2024, 1, 1))
+        assert v["status"] == "controlled"
+        assert v["substance"]["citation"].startswith(("UN: ", "")), v
