@@ -334,6 +334,23 @@ def registry_stats(as_json: JsonOpt = False) -> None:
         out.print(t)
 
 
+@registry_app.command("export")
+@friendly
+def registry_export(
+    fmt: Annotated[str, typer.Option("--format", help="csv or json")] = "csv",
+) -> None:
+    """Print the registry as one table: a row per control action, plus class coverage."""
+    from service.registry.export import COLUMNS, export_rows, to_csv
+
+    if fmt not in ("csv", "json"):
+        fail(f"--format: {fmt!r} is not csv or json", code=2)
+    rows = export_rows(_index(_settings()).snapshot)
+    if fmt == "csv":
+        sys.stdout.write(to_csv(rows))
+    else:
+        _print_json([{k: r[k] for k in COLUMNS} for r in rows])
+
+
 def main() -> None:
     """Entry point for `python -m service`."""
     app()

@@ -49,6 +49,7 @@ class Act:
     end_date: date | None
     citation: str
     source: str
+    inherited_from: str | None = None  # the jurisdiction whose act applies here by law
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -184,7 +185,12 @@ class Snapshot:
             acts[a.substance_id][a.jurisdiction].append(act)
             for heir in heirs.get(a.jurisdiction, ()):
                 acts[a.substance_id][heir].append(
-                    replace(act, jurisdiction=heir, citation=f"{a.jurisdiction}: {a.citation}")
+                    replace(
+                        act,
+                        jurisdiction=heir,
+                        citation=f"{a.jurisdiction}: {a.citation}",
+                        inherited_from=a.jurisdiction,
+                    )
                 )
         syns: dict[int, list[str]] = defaultdict(list)
         for s in session.execute(select(Synonym)).scalars():

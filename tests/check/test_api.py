@@ -145,3 +145,20 @@ def test_depictions_are_svg(real_client: TestClient) -> None:
     assert "<path class='bond-" in q.text
     assert "fill:#FF7F7F" in q.text or "#FF7F7F" in q.text  # highlighted core
     assert real_client.get("/check/depiction.svg", params={"structure": "C1CC("}).status_code == 422
+
+
+def test_registry_export_json_and_csv(real_client: TestClient) -> None:
+    rows = real_client.get("/registry/export").json()
+    keys = ["name", "inchikey", "smiles", "family", "jurisdiction", "schedule", "kind", "effective_date", "end_date", "citation", "source"]
+    assert all(list(r) == keys for r in rows)
+    assert {r["kind"] for r in rows} >= {"temporary", "permanent", "class"}
+    u = [r for r in rows if r["name"] == "U-47700" and r["jurisdiction"] == "CN"]
+    assert [(r["kind"], r["effective_date"]) for r in u] == [("permanent", "2017-07-01")]
+    cls = [r for r in rows if r["kind"] == "class" and r["name"] == "fentanyl carbamate" and r["jurisdiction"] == "US"]
+    assert cls and cls[0]["effective_date"] == "2018-02-06" and "83 FR 5188" in cls[0]["citation"]
+    no_action = [r for r in rows if r["kind"] == ""]
+    assert all(r["jurisdiction"] == "" and r["citation"] == "" for r in no_action)
+    csv_text = real_client.get("/registry/export", headers={"Accept": "text/csv"}).text
+    assert csv_text.splitlines()[0] == ",".join(keys)
+    assert len(csv_text.strip().splitlines()) >= len(rows) + 1  # quoted newlines never occur
+    assert real_client.get("/registry/export", params={"format": "csv"}).headers["content-type"].startswith("text/csv")
