@@ -22,6 +22,7 @@ from service.registry.loader import latest_load, load_registry
 from service.check.index import IndexHolder
 from service.check.router import router as check_router
 from service.registry.router import router as registry_router
+from service.lag.router import router as lag_router
 from service.registry.service import table_counts
 
 log = logging.getLogger("analogwatch")
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     install_handlers(app)
     app.include_router(check_router)
     app.include_router(registry_router)
+    app.include_router(lag_router)
 
     @app.get("/health", tags=["health"])
     def health() -> JSONResponse:

@@ -22,6 +22,7 @@ from service.config import Settings, get_settings
 from service.db import make_engine
 from service.errors import AnalogwatchError, RegistryInvalid
 from service.paths import schedules_dir
+from service.lag.cli import lag_app
 
 app = typer.Typer(
     name="analogwatch",
@@ -33,6 +34,7 @@ db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 registry_app = typer.Typer(help="The loaded registry.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(registry_app, name="registry")
+app.add_typer(lag_app, name="lag")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -281,7 +283,7 @@ def _check_file(index: Any, file: Path, options: Any, workers: int) -> None:
     from service.check import batch
 
     items = list(batch.read_items(file))
-    results = batch.check_many(index, items, options, processes=workers)
+    results = batch.check_many(index, items, options, processes=workers, as_json=True)
     with Progress(
         TextColumn("checking"),
         BarColumn(),
@@ -291,8 +293,8 @@ def _check_file(index: Any, file: Path, options: Any, workers: int) -> None:
         disable=not err.is_terminal,
     ) as progress:
         task = progress.add_task("check", total=len(items))
-        for r in results:
-            sys.stdout.write(json.dumps(r, default=str, separators=(",", ":")) + "\n")
+        for line in results:
+            sys.stdout.write(line + "\n")
             progress.advance(task)
 
 

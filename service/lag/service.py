@@ -7,8 +7,10 @@ One row per (substance, jurisdiction, basis):
   supranational jurisdiction (EU), one of its member codes (``Snapshot.members``). For the
   UN conventions local is global. A substance with no appearance (or, on the local basis,
   none in the jurisdiction) gets no row; :func:`lag_rows` counts what it skipped.
-  "Earliest" compares the first possible day of each report (``2015`` < ``2015-06`` <
-  ``2015-06-14`` is decided by first days; on a tie the more precise report wins).
+  The start is the interval [earliest first day, earliest last day] over the reports that
+  count: a ``2013`` report beside a ``2013-05-30`` one gives 2013-01-01..2013-05-30;
+  ``start_date`` and ``start_precision`` are those of the report with the earliest first
+  day (on a tie the more precise one).
 * **end** — the first control in force in the jurisdiction, individual (its own acts) or
   by class (a class definition of the jurisdiction whose structural rules make the
   substance a member, :meth:`CompiledClass.match`), whichever came first; on the same day
@@ -28,11 +30,12 @@ Outcomes:
 * ``censored`` — no control by the as-of date; the end is the as-of date.
 
 Dates with month or year precision are intervals ``[earliest, latest]``; a year is never
-read as 1 January. With ``end`` the control (or as-of) day:
+read as 1 January. With ``end`` the control (or as-of) day and ``midpoint`` the middle day
+of the start interval (rounded down, as :attr:`PartialDate.midpoint`):
 
-* ``lag_days_min = end − latest``   (the latest possible start gives the shortest lag)
-* ``lag_days_max = end − earliest``
-* ``lag_days     = end − midpoint`` (the point value; the midpoint of the interval)
+* ``lag_days_min = end - latest``   (the latest possible start gives the shortest lag)
+* ``lag_days_max = end - earliest``
+* ``lag_days     = end - midpoint`` (the point value; the midpoint of the interval)
 
 A control that falls *inside* the appearance interval (after its earliest day, on or
 before its latest day) is not called pre-emptive — the registry cannot say which came
@@ -42,7 +45,7 @@ zero (a lag that is not pre-emptive is never negative). A censored row's interva
 at the as-of date (the appearance cannot be later than it), and its point value is not
 below zero either.
 
-For survival statistics (Kaplan–Meier, log-rank), the time is ``duration_days``: the
+For survival statistics (Kaplan-Meier, log-rank), the time is ``duration_days``: the
 point value for controlled and censored rows, zero for pre-emptive rows (the event
 happened at the start); ``event`` is false only for censored rows.
 """
@@ -118,6 +121,7 @@ class LagRow:
     end_date: date
     end_citation: str
     end_source: str
+    end_kind: str  # temporary / extension / permanent; empty when censored
     class_key: str | None
     lag_days: int
     lag_days_min: int
@@ -170,6 +174,7 @@ ROW_FIELDS = [
     "start_source",
     "end_citation",
     "end_source",
+    "end_kind",
     "class_key",
     "straddles_control",
     "duration_days",
@@ -217,26 +222,52 @@ def class_coverage(snapshot: Snapshot) -> dict[int, tuple[ClassFact, ...]]:
 # --------------------------------------------------------------------------- the lag rule
 
 
+def basis_appearances(
+    substance: SubstanceFact,
+    *,
+    jurisdiction: str,
+    basis: Basis | str,
+    members: frozenset[str] = frozenset(),
+) -> list[AppearanceFact]:
+    """The reports that count on a basis: all of them (global, and local for the UN) or the local ones."""
+    if Basis(basis) is Basis.global_ or jurisdiction == "UN":
+        return list(substance.appearances)
+    places = {jurisdiction} | set(members)
+    return [a for a in substance.appearances if a.place in places]
+
+
 def first_appearance(
-    substance: SubstanceFact, *, jurisdiction: str, basis: Basis | str, members: frozenset[str] = frozenset()
+    substance: SubstanceFact,
+    *,
+    jurisdiction: str,
+    basis: Basis | str,
+    members: frozenset[str] = frozenset(),
 ) -> AppearanceFact | None:
-    """The earliest report that starts the clock for a jurisdiction on a basis, or None."""
-    basis = Basis(basis)
-    apps: Iterable[AppearanceFact] = substance.appearances
-    if basis is Basis.local and jurisdiction != "UN":
-        places = {jurisdiction} | set(members)
-        apps = [a for a in apps if a.place in places]
+    """The report with the earliest possible day on a basis (on a tie the more precise), or None."""
+    apps = basis_appearances(substance, jurisdiction=jurisdiction, basis=basis, members=members)
     order = {"day": 0, "month": 1, "year": 2}
     return min(apps, key=lambda a: (a.earliest, order.get(a.precision, 3)), default=None)
+
+
+def start_interval(apps: Sequence[AppearanceFact]) -> tuple[date, date]:
+    """First and last possible day of the first appearance given every report that counts.
+
+    The first appearance is no earlier than the earliest first day and no later than the
+    earliest last day: a `2013` report beside a `2013-05-30` one gives 2013-01-01..2013-05-30.
+    """
+    spans = [PartialDate.of(a.earliest, a.precision) for a in apps]
+    return min(p.earliest for p in spans), min(p.latest for p in spans)
 
 
 def _until(acts: Sequence[Act], as_of: date) -> tuple[Act, ...]:
     return tuple(a for a in acts if a.effective_date <= as_of)
 
 
-def _next_in_force(acts: Sequence[Act], after: date) -> Act | None:
+def _next_in_force(acts: tuple[Act, ...], after: date) -> Act | None:
     """The first act that comes into force on a day after `after` and is in force that day."""
-    for day in sorted({a.effective_date for a in acts if a.kind != "removal" and a.effective_date > after}):
+    for day in sorted(
+        {a.effective_date for a in acts if a.kind != "removal" and a.effective_date > after}
+    ):
         act = act_in_force(acts, day)
         if act is not None:
             return act
@@ -259,16 +290,20 @@ def lag_row(
     `class_law_date` is the day the jurisdiction's first class definition took effect.
     """
     basis = Basis(basis)
+    apps = basis_appearances(substance, jurisdiction=jurisdiction, basis=basis, members=members)
     start = first_appearance(substance, jurisdiction=jurisdiction, basis=basis, members=members)
     if start is None or start.earliest > as_of:
         return None
     when = PartialDate.of(start.earliest, start.precision)
-    earliest, latest, mid = when.earliest, when.latest, when.midpoint
+    earliest, latest = start_interval([a for a in apps if a.earliest <= as_of])
+    mid = date.fromordinal((earliest.toordinal() + latest.toordinal()) // 2)
     sources: list[tuple[Outcome, str | None, tuple[Act, ...]]] = [
         (Outcome.individual, None, _until(substance.acts.get(jurisdiction, ()), as_of))
     ]
     sources += [
-        (Outcome.class_, c.key, _until(c.acts, as_of)) for c in classes if c.jurisdiction == jurisdiction
+        (Outcome.class_, c.key, _until(c.acts, as_of))
+        for c in classes
+        if c.jurisdiction == jurisdiction
     ]
 
     chosen: tuple[Outcome, str | None, Act] | None = None
@@ -278,7 +313,9 @@ def lag_row(
         if act_in_force(acts, earliest) is not None and (first := first_control(acts)) is not None
     ]
     if pre:
-        first, kind, key = min(pre, key=lambda p: (p[0].effective_date, p[1] is not Outcome.individual))
+        first, kind, key = min(
+            pre, key=lambda p: (p[0].effective_date, p[1] is not Outcome.individual)
+        )
         chosen = (Outcome.pre_emptive, key, first)
     else:
         later = [
@@ -287,28 +324,31 @@ def lag_row(
             if (act := _next_in_force(acts, earliest)) is not None
         ]
         if later:
-            act, kind, key = min(later, key=lambda p: (p[0].effective_date, p[1] is not Outcome.individual))
+            act, kind, key = min(
+                later, key=lambda p: (p[0].effective_date, p[1] is not Outcome.individual)
+            )
             chosen = (kind, key, act)
 
     if chosen is None:
-        outcome, class_key, end, citation, source = Outcome.censored, None, as_of, "", ""
+        outcome, class_key, end, citation, source, act_kind = (
+            Outcome.censored,
+            None,
+            as_of,
+            "",
+            "",
+            "",
+        )
         cut = min(latest, as_of)
         lo, hi = (end - cut).days, (end - earliest).days
         point = max((end - mid).days, 0)
     else:
         outcome, class_key, act = chosen
-        end, citation, source = act.effective_date, act.citation, act.source
+        end, citation, source, act_kind = act.effective_date, act.citation, act.source, act.kind
         lo, hi, point = (end - latest).days, (end - earliest).days, (end - mid).days
         if outcome is not Outcome.pre_emptive:
             point = max(point, 0)
-    if outcome is Outcome.pre_emptive:
-        duration = 0
-    else:
-        duration = point
-    if class_law_date is None:
-        period = "none"
-    else:
-        period = "before" if mid < class_law_date else "after"
+    duration = 0 if outcome is Outcome.pre_emptive else point
+    period = "none" if class_law_date is None else ("before" if mid < class_law_date else "after")
     return LagRow(
         name=substance.name,
         key=substance.key,
@@ -326,6 +366,7 @@ def lag_row(
         end_date=end,
         end_citation=citation,
         end_source=source,
+        end_kind=act_kind,
         class_key=class_key,
         lag_days=point,
         lag_days_min=lo,
@@ -343,7 +384,9 @@ def class_law_dates(snapshot: Snapshot, as_of: date) -> dict[str, date]:
     out: dict[str, date] = {}
     for c in snapshot.classes:
         first = first_control(_until(c.acts, as_of))
-        if first is not None and (c.jurisdiction not in out or first.effective_date < out[c.jurisdiction]):
+        if first is not None and (
+            c.jurisdiction not in out or first.effective_date < out[c.jurisdiction]
+        ):
             out[c.jurisdiction] = first.effective_date
     return out
 
@@ -359,14 +402,19 @@ def lag_rows(
 ) -> LagTable:
     """Lag rows of every substance with an appearance, per jurisdiction, filtered."""
     basis = Basis(basis)
-    codes = sorted(snapshot.jurisdictions) if not jurisdictions else [j.upper() for j in jurisdictions]
+    codes = (
+        sorted(snapshot.jurisdictions) if not jurisdictions else [j.upper() for j in jurisdictions]
+    )
     for code in codes:
         if code not in snapshot.jurisdictions:
             known = ", ".join(sorted(snapshot.jurisdictions))
-            raise UnprocessableInput(("query", "jurisdiction"), f"unknown jurisdiction {code!r}; known: {known}")
+            raise UnprocessableInput(
+                ("query", "jurisdiction"), f"unknown jurisdiction {code!r}; known: {known}"
+            )
     if outcome is not None and outcome not in {o.value for o in Outcome}:
         raise UnprocessableInput(
-            ("query", "outcome"), f"unknown outcome {outcome!r}; one of {', '.join(o.value for o in Outcome)}"
+            ("query", "outcome"),
+            f"unknown outcome {outcome!r}; one of {', '.join(o.value for o in Outcome)}",
         )
     coverage = class_coverage(snapshot)
     law = class_law_dates(snapshot, as_of)
@@ -423,12 +471,14 @@ def _quantiles(values: Sequence[float]) -> tuple[float | None, float | None, flo
     return q1, q2, q3
 
 
-def _finite(x: Any) -> float | None:
+def _finite(x: Any, digits: int | None = None) -> float | None:
     try:
         v = float(x)
     except (TypeError, ValueError):
         return None
-    return v if math.isfinite(v) else None
+    if not math.isfinite(v):
+        return None
+    return round(v, digits) if digits is not None else v
 
 
 def _km(rows: Sequence[LagRow]) -> Any:
@@ -447,7 +497,7 @@ def _km_time(kmf: Any, p: float) -> float | None:
 
 
 def group_stats(rows: Sequence[LagRow]) -> dict[str, Any]:
-    """n, censored, pre-emptive, median and quartiles of the observed lags and of Kaplan–Meier."""
+    """n, censored, pre-emptive, median and quartiles of the observed lags and of Kaplan-Meier."""
     observed = sorted(r.lag_days for r in rows if r.event)
     q1, med, q3 = _quantiles(observed)
     out: dict[str, Any] = {
@@ -483,7 +533,7 @@ def _cross(series: Any, p: float) -> float | None:
 
 
 def km_points(rows: Sequence[LagRow]) -> list[dict[str, Any]]:
-    """Kaplan–Meier steps: days, share still uncontrolled, its 95% band, at risk, events, censored."""
+    """Kaplan-Meier steps: days, share still uncontrolled, its 95% band, at risk, events, censored."""
     if not rows:
         return []
     kmf = _km(rows)
@@ -496,9 +546,9 @@ def km_points(rows: Sequence[LagRow]) -> list[dict[str, Any]]:
             {
                 "days": float(t),
                 "months": round(float(t) / DAYS_PER_MONTH, 3),
-                "survival": _finite(sf.loc[t]),
-                "ci_lower": _finite(ci.iloc[:, 0].loc[t]),
-                "ci_upper": _finite(ci.iloc[:, 1].loc[t]),
+                "survival": _finite(sf.loc[t], 6),
+                "ci_lower": _finite(ci.iloc[:, 0].loc[t], 6),
+                "ci_upper": _finite(ci.iloc[:, 1].loc[t], 6),
                 "at_risk": int(table.loc[t, "at_risk"]),
                 "events": int(table.loc[t, "observed"]),
                 "censored": int(table.loc[t, "censored"]),
@@ -523,7 +573,9 @@ def logrank(rows: Sequence[LagRow], *, by: GroupBy | str, a: str, b: str) -> dic
     for name, value in (("a", a), ("b", b)):
         if value not in groups:
             known = ", ".join(groups) or "none"
-            raise UnprocessableInput(("query", name), f"no lag rows in group {value!r} of {by}; groups: {known}")
+            raise UnprocessableInput(
+                ("query", name), f"no lag rows in group {value!r} of {by}; groups: {known}"
+            )
     ga, gb = groups[a], groups[b]
     result = logrank_test(
         [r.duration_days for r in ga],
@@ -551,7 +603,9 @@ def summary(
     """Statistics of a lag table overall and per grouping, with an optional log-rank test."""
     bys = [GroupBy(b) for b in group_by] if group_by else list(GroupBy)
     if compare is not None and len(bys) != 1:
-        raise UnprocessableInput(("query", "group_by"), "a log-rank comparison needs exactly one group_by")
+        raise UnprocessableInput(
+            ("query", "group_by"), "a log-rank comparison needs exactly one group_by"
+        )
     out: dict[str, Any] = {
         "as_of": table.as_of.isoformat(),
         "basis": table.basis,
@@ -574,7 +628,7 @@ def summary(
 
 
 def curves(rows: Sequence[LagRow], *, by: GroupBy | str) -> list[dict[str, Any]]:
-    """Kaplan–Meier curve per group, with the censored times for marks."""
+    """Kaplan-Meier curve per group, with the censored times for marks."""
     return [
         {
             "group": k,
