@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import multiprocessing as mp
 import os
 from collections.abc import Iterable, Iterator
@@ -80,13 +81,19 @@ def check_item(index: WatchIndex, item: Item, options: service.CheckOptions) -> 
 
 # --- every core: fork workers that inherit the index (built once, never pickled) ------
 
-_worker_state: tuple[WatchIndex, service.CheckOptions] | None = None
+_worker_state: tuple[WatchIndex, service.CheckOptions, bool] | None = None
 
 
-def _work(chunk: list[Item]) -> list[dict[str, Any]]:
+def _line(result: dict[str, Any]) -> str:
+    return json.dumps(result, separators=(",", ":"), default=str)
+
+
+def _work(chunk: list[Item]) -> list[Any]:
     assert _worker_state is not None
-    index, options = _worker_state
-    return [check_item(index, it, options) for it in chunk]
+    index, options, as_json = _worker_state
+    results = [check_item(index, it, options) for it in chunk]
+    # a JSON line is far cheaper to send back to the parent than a nested dict
+    return [_line(r) for r in results] if as_json else results
 
 
 def check_many(
@@ -96,15 +103,18 @@ def check_many(
     *,
     processes: int | None = None,
     chunk_size: int = 256,
-) -> Iterator[dict[str, Any]]:
-    """Check items in input order, on `processes` cores (default: all); streams results."""
+    as_json: bool = False,
+) -> Iterator[Any]:
+    """Check items in input order on `processes` cores (default: all), streaming the results
+    as dicts, or as JSON lines (without newline) when `as_json`."""
     global _worker_state
     n = processes or os.cpu_count() or 1
     if n <= 1:
         for it in items:
-            yield check_item(index, it, options)
+            r = check_item(index, it, options)
+            yield _line(r) if as_json else r
         return
-    _worker_state = (index, options)
+    _worker_state = (index, options, as_json)
     ctx = mp.get_context("fork")
     with ctx.Pool(n) as pool:
         for results in pool.imap(_work, _chunks(items, chunk_size)):

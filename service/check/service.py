@@ -41,7 +41,7 @@ class CheckOptions:
 
     as_of: date
     jurisdictions: tuple[str, ...] | None = None
-    threshold: float = 0.55
+    threshold: float = 0.40
     top_k: int = DEFAULT_TOP_K
 
 

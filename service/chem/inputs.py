@@ -22,6 +22,7 @@ MAX_HEAVY_ATOMS = 150  # parent: well above every opioid scaffold
 
 INCHIKEY = re.compile(r"^[A-Z]{14}-[A-Z]{10}-[A-Z]$")
 CAS = re.compile(r"^\d{2,7}-\d{2}-\d$")
+_WHITESPACE = re.compile(r"\s")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +61,7 @@ def read_structure(text: str, input_type: str | None = None, *, with_inchi: bool
         t = text.strip()
         if len(t) > MAX_SMILES:
             raise StructureError(f"SMILES is {len(t)} characters; the limit is {MAX_SMILES}")
-        if any(c.isspace() for c in t):
+        if _WHITESPACE.search(t):
             raise StructureError("SMILES contains whitespace")
         raw = parse_smiles(t)
     elif kind == "inchi":

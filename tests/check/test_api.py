@@ -162,3 +162,19 @@ def test_registry_export_json_and_csv(real_client: TestClient) -> None:
     assert csv_text.splitlines()[0] == ",".join(keys)
     assert len(csv_text.strip().splitlines()) >= len(rows) + 1  # quoted newlines never occur
     assert real_client.get("/registry/export", params={"format": "csv"}).headers["content-type"].startswith("text/csv")
+
+
+def test_responses_match_the_documented_schema(real_client: TestClient) -> None:
+    """The check builds plain data and skips response validation for speed: prove the shape."""
+    from service.check.schemas import BatchResponse, BatchResult, CheckResult
+
+    queries = ["fentanyl", "U-47700", "CCCC(=O)N(c1ccc(Cl)cc1)C1CCN(CCc2ccccc2)CC1", "CCO", "isotonitazene"]
+    for q in queries:
+        body = real_client.post("/check", json={"structure": q, "as_of": "2019-06-01"}).json()
+        assert CheckResult.model_validate(body).model_dump(mode="json", exclude_none=False) == body
+    batch = real_client.post("/check/batch", json={"items": [{"structure": q} for q in [*queries, "C1CC("]]}).json()
+    BatchResponse.model_validate(batch)
+    lines = real_client.post(
+        "/check/batch", json={"items": [{"structure": "CCO"}]}, headers={"Accept": "application/x-ndjson"}
+    ).text.splitlines()
+    BatchResult.model_validate_json(lines[0])
