@@ -1,4 +1,7 @@
-"""FastAPI dependencies shared by the routers."""
+"""FastAPI dependencies shared by the routers.
+
+Trivial dependencies are `async def`: a sync one costs a thread-pool round trip per request.
+"""
 
 from __future__ import annotations
 
@@ -14,13 +17,13 @@ from service.config import Settings
 from service.errors import DatabaseUnavailable
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     """The engine built at start-up."""
     engine: Engine = request.app.state.engine
     return engine
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     """The settings the app was created with."""
     settings: Settings = request.app.state.settings
     return settings

@@ -26,7 +26,7 @@ from typing import Any
 
 from service.chem.errors import StructureError
 from service.chem.fingerprints import fingerprint, tanimoto_many
-from service.chem.inputs import Parsed, detect, read_structure
+from service.chem.inputs import CAS, INCHIKEY, Parsed, detect, read_structure
 from service.chem.standardize import identity, parse_smiles
 from service.check.index import WatchIndex
 from service.registry.snapshot import SubstanceFact
@@ -71,8 +71,6 @@ def resolve(index: WatchIndex, text: str, input_type: str | None = None) -> tupl
 
 
 def _name_kind(text: str) -> str:
-    from service.chem.inputs import CAS, INCHIKEY
-
     t = text.strip()
     return "inchikey" if INCHIKEY.match(t.upper()) else "cas" if CAS.match(t) else "name"
 
