@@ -60,6 +60,16 @@ def _drop_pg_database(admin_url: str, name: str) -> None:
     admin.dispose()
 
 
+@pytest.fixture
+def pg_database(pg_server: str) -> Iterator[str]:
+    """URL of a fresh, empty PostgreSQL database (dropped afterwards)."""
+    name, url = _new_pg_database(pg_server)
+    try:
+        yield url
+    finally:
+        _drop_pg_database(pg_server, name)
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty database: a fresh SQLite file, or a fresh PostgreSQL database."""

@@ -49,16 +49,10 @@ def test_restart_does_not_reload_unchanged_files(tmp_path: Path, registry_dir: P
 
 
 @pytest.mark.postgres
-def test_postgres_below_head_refuses_to_start(pg_server: str, registry_dir: Path) -> None:
-    from tests.conftest import _drop_pg_database, _new_pg_database
-
-    name, url = _new_pg_database(pg_server)
-    try:
-        settings = Settings(database_url=url, schedules_dir=registry_dir)
-        with pytest.raises(AnalogwatchError, match="analogwatch db upgrade"), TestClient(create_app(settings)):
-            pass
-        migrate.upgrade(url)
-        with TestClient(create_app(settings)) as client:
-            assert client.get("/health").json()["counts"]["substances"] == 5
-    finally:
-        _drop_pg_database(pg_server, name)
+def test_postgres_below_head_refuses_to_start(pg_database: str, registry_dir: Path) -> None:
+    settings = Settings(database_url=pg_database, schedules_dir=registry_dir)
+    with pytest.raises(AnalogwatchError, match="analogwatch db upgrade"), TestClient(create_app(settings)):
+        pass
+    migrate.upgrade(pg_database)
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/health").json()["counts"]["substances"] == 5
