@@ -180,6 +180,28 @@ def db_current() -> None:
     out.print(f"current: {current or '(empty database)'}  head: {head}")
 
 
+@db_app.command("backup")
+@friendly
+def db_backup(file: Annotated[Path, typer.Argument(help="where to write the copy")]) -> None:
+    """Copy the embedded SQLite database to FILE (online: safe while the service runs)."""
+    from service.backup import backup
+
+    rev = backup(_settings().database_url, file)
+    out.print(f"backed up to {file} (schema {rev})")
+
+
+@db_app.command("restore")
+@friendly
+def db_restore(file: Annotated[Path, typer.Argument(help="a file written by `db backup`")]) -> None:
+    """Replace the embedded SQLite database's content with a backup, then migrate it to head."""
+    from service.backup import restore
+
+    settings = _settings()
+    rev = restore(settings.database_url, file)
+    migrate.upgrade(settings.database_url)
+    out.print(f"restored {file} (schema {rev}, now at head)")
+
+
 @app.command()
 @friendly
 def config(as_json: JsonOpt = False) -> None:

@@ -65,9 +65,23 @@ def _body(exc: AnalogwatchError) -> dict[str, Any]:
 
 async def _handle(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AnalogwatchError)
-    return JSONResponse(status_code=exc.status_code, content=_body(exc))
+    headers = {"Retry-After": "5"} if exc.status_code == 503 else None
+    return JSONResponse(status_code=exc.status_code, content=_body(exc), headers=headers)
+
+
+async def _database_down(_request: Request, exc: Exception) -> JSONResponse:
+    reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:200]
+    return JSONResponse(
+        status_code=503,
+        content={"detail": f"database unavailable: {reason}; retry shortly"},
+        headers={"Retry-After": "5"},
+    )
 
 
 def install_handlers(app: FastAPI) -> None:
-    """Map the exception tree to JSON error responses."""
+    """Map the exception tree to JSON error responses; a lost database is a 503, not a 500."""
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
     app.add_exception_handler(AnalogwatchError, _handle)
+    app.add_exception_handler(OperationalError, _database_down)
+    app.add_exception_handler(InterfaceError, _database_down)

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from service.chem.fingerprints import fingerprint
@@ -35,17 +36,26 @@ class WatchIndex:
     by_name: dict[str, SubstanceFact] = field(default_factory=dict)
     by_id: dict[int, SubstanceFact] = field(default_factory=dict)
     build_seconds: float = 0.0
+    search: Any = None  # None: in memory; else a cartridge.CartridgeSearch
     _controlled: dict[tuple[str, Any], frozenset[int]] = field(default_factory=dict)
 
     @classmethod
     def build(
-        cls, snapshot: Snapshot, *, version: str = "", kind: str = "morgan", radius: int = 2, bits: int = 2048
+        cls,
+        snapshot: Snapshot,
+        *,
+        version: str = "",
+        kind: str = "morgan",
+        radius: int = 2,
+        bits: int = 2048,
+        fingerprints: bool = True,
     ) -> WatchIndex:
-        """Fingerprint every substance and index its names and keys."""
+        """Fingerprint every substance (unless the database searches) and index names and keys."""
         t0 = time.perf_counter()
         idx = cls(snapshot=snapshot, version=version, fp_kind=kind, radius=radius, bits=bits)
         for s in snapshot.substances:
-            idx.fps.append(fingerprint(s.mol, kind, radius, bits))
+            if fingerprints:
+                idx.fps.append(fingerprint(s.mol, kind, radius, bits))
             idx.by_inchikey[s.inchikey] = s
             idx.by_connectivity.setdefault(s.connectivity, []).append(s)
             idx.by_id[s.id] = s
@@ -95,21 +105,41 @@ def registry_version(session: Session) -> str:
 class IndexHolder:
     """Holds the current index; re-checks the registry version at most every `ttl` seconds."""
 
-    def __init__(self, engine: Engine, *, kind: str, radius: int, bits: int, ttl: float = 10.0) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        kind: str,
+        radius: int,
+        bits: int,
+        ttl: float = 10.0,
+        search_backend: str = "memory",
+    ) -> None:
         self.engine = engine
         self.kind, self.radius, self.bits, self.ttl = kind, radius, bits, ttl
+        self.search_backend = search_backend
         self._index: WatchIndex | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
 
     def rebuild(self) -> WatchIndex:
         """Read the registry and build a fresh index now."""
+        in_db = self.search_backend == "cartridge"
+        if in_db:
+            search = _cartridge_search(self.engine, self.kind, self.radius, self.bits)
         with Session(self.engine) as session:
             version = registry_version(session)
             snapshot = Snapshot.from_session(session)
         index = WatchIndex.build(
-            snapshot, version=version, kind=self.kind, radius=self.radius, bits=self.bits
+            snapshot,
+            version=version,
+            kind=self.kind,
+            radius=self.radius,
+            bits=self.bits,
+            fingerprints=not in_db,
         )
+        if in_db:
+            index.search = search
         with self._lock:
             self._index = index
             self._checked = time.monotonic()
@@ -122,11 +152,34 @@ class IndexHolder:
             return self.rebuild()
         if time.monotonic() - self._checked < self.ttl:
             return index
-        with Session(self.engine) as session:
-            version = registry_version(session)
+        try:
+            with Session(self.engine) as session:
+                version = registry_version(session)
+        except OperationalError:
+            # the database is away: keep answering from the index built before; the next
+            # check after the TTL tries again
+            self._checked = time.monotonic()
+            return index
         self._checked = time.monotonic()
         return index if version == index.version else self.rebuild()
 
     def invalidate(self) -> None:
         """Force a version check on the next `get` (after a write in this process)."""
         self._checked = 0.0
+
+
+def _cartridge_search(engine: Engine, kind: str, radius: int, bits: int) -> Any:
+    """Sync the cartridge tables (reported substances, changed settings) and return the search."""
+    from service.check import cartridge
+    from service.errors import AnalogwatchError
+
+    if kind != "morgan":
+        raise AnalogwatchError("search_backend=cartridge supports Morgan fingerprints only")
+    with engine.begin() as conn:
+        if not cartridge.installed(conn):
+            raise AnalogwatchError(
+                "search_backend=cartridge needs PostgreSQL with the rdkit extension and the "
+                "cartridge tables (`analogwatch db upgrade` after installing postgresql-NN-rdkit)"
+            )
+        cartridge.sync_structures(conn, radius=radius, bits=bits)
+    return cartridge.CartridgeSearch(engine, radius=radius, bits=bits)

@@ -13,7 +13,7 @@ from rdkit import Chem
 
 from service.chem import rdlog
 from service.chem.errors import StructureError
-from service.chem.standardize import Identity, identity, parent, parse_smiles
+from service.chem.standardize import Identity, ascii_only, identity, parent, parse_smiles
 
 MAX_TEXT = 100_000  # characters; a large V3000 molfile still fits
 MAX_SMILES = 2_000
@@ -65,11 +65,13 @@ def read_structure(text: str, input_type: str | None = None, *, with_inchi: bool
             raise StructureError("SMILES contains whitespace")
         raw = parse_smiles(t)
     elif kind == "inchi":
+        ascii_only(text, "InChI")
         with rdlog.captured() as log:
             raw = Chem.MolFromInchi(text.strip())
         if raw is None:
             raise StructureError(f"InChI does not parse: {rdlog.reason(log, 'invalid InChI')}")
     elif kind == "molfile":
+        ascii_only(text, "molfile")
         with rdlog.captured() as log:
             raw = Chem.MolFromMolBlock(text)
         if raw is None:

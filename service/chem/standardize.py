@@ -46,11 +46,20 @@ class Identity:
         return self.inchikey[:14]
 
 
+def ascii_only(text: str, what: str) -> None:
+    """Structure notations are ASCII; anything else is rejected before RDKit sees it (its
+    log would cut a multi-byte character in half)."""
+    if not text.isascii():
+        pos = next(i for i, c in enumerate(text) if not c.isascii())
+        raise StructureError(f"{what} contains a non-ASCII character {text[pos]!r} at position {pos + 1}")
+
+
 def parse_smiles(smiles: str) -> Chem.Mol:
     """Parse a SMILES string; raise StructureError naming where and why RDKit could not."""
     text = smiles.strip()
     if not text:
         raise StructureError("empty structure")
+    ascii_only(text, "SMILES")
     with rdlog.captured() as log:
         mol = Chem.MolFromSmiles(text)
     if mol is None:
