@@ -47,6 +47,41 @@ CLASS_KEYS = {
     "required": ("key", "jurisdiction", "name", "source", "legal_text", "actions", "rules"),
     "optional": ("schedule", "notes", "examples"),
 }
+def _limits(model: Any, **renamed: str) -> dict[str, int]:
+    """Column -> maximum length, from the table definition (so PostgreSQL never truncates)."""
+    out = {}
+    for col in model.__table__.columns:
+        length = getattr(col.type, "length", None)
+        if length:
+            out[col.name] = length
+    for file_col, model_col in renamed.items():
+        out[file_col] = out.pop(model_col)
+    return out
+
+
+def _model_limits() -> dict[str, dict[str, int]]:
+    from service.models import (
+        Appearance,
+        ClassAction,
+        ClassDefinition,
+        ControlAction,
+        Jurisdiction,
+        Substance,
+        Synonym,
+    )
+
+    return {
+        "jurisdictions": _limits(Jurisdiction),
+        "substances": {**_limits(Substance, smiles="input_smiles"), "synonym": _limits(Synonym)["name"]},
+        "actions": _limits(ControlAction),
+        "appearances": _limits(Appearance),
+        "classes": _limits(ClassDefinition),
+        "class_actions": _limits(ClassAction),
+    }
+
+
+LIMITS = _model_limits()
+
 ACTION_TABLE_KEYS = {
     "required": ("kind", "effective_date", "citation", "source"),
     "optional": ("end_date", "notes"),
@@ -224,6 +259,16 @@ class _Reader:
         self.reg.rows_per_file[name] = len(rows)
         return rows
 
+    def fits(self, name: str, line: int, row: dict[str, Any], limits: dict[str, int]) -> bool:
+        """Report every value longer than its column allows."""
+        ok = True
+        for col, value in row.items():
+            limit = limits.get(col)
+            if limit is not None and isinstance(value, str) and len(value) > limit:
+                self.problem(name, line, col, f"is {len(value)} characters; the limit is {limit}")
+                ok = False
+        return ok
+
     def required(self, name: str, line: int, row: dict[str, str], columns: tuple[str, ...]) -> bool:
         ok = True
         for c in columns:
@@ -293,6 +338,8 @@ def _read_jurisdictions(r: _Reader) -> None:
     for line, row in r.csv_rows(path, JURISDICTION_COLUMNS):
         if not r.required("jurisdictions.csv", line, row, JURISDICTION_COLUMNS["required"]):
             continue
+        if not r.fits("jurisdictions.csv", line, row, LIMITS["jurisdictions"]):
+            continue
         code = row["code"]
         if not re.fullmatch(r"[A-Z]{2,8}", code):
             r.problem("jurisdictions.csv", line, "code", f"{code!r} is not an upper-case code")
@@ -321,6 +368,13 @@ def _read_substances(r: _Reader) -> None:
         for line, row in r.csv_rows(path, SUBSTANCE_COLUMNS):
             where = f"{name}:{line}"
             if not r.required(name, line, row, SUBSTANCE_COLUMNS["required"]):
+                continue
+            long_synonyms = [
+                x for x in row.get("synonyms", "").split(LIST_SEPARATOR) if len(x.strip()) > LIMITS["substances"]["synonym"]
+            ]
+            if long_synonyms:
+                r.problem(name, line, "synonyms", f"a synonym is longer than {LIMITS['substances']['synonym']} characters")
+            if not r.fits(name, line, row, LIMITS["substances"]) or long_synonyms:
                 continue
             key = row["key"]
             ok = True
@@ -401,6 +455,8 @@ def _read_actions(r: _Reader) -> None:
         for line, row in r.csv_rows(path, ACTION_COLUMNS):
             if not r.required(name, line, row, ACTION_COLUMNS["required"]):
                 continue
+            if not r.fits(name, line, row, LIMITS["actions"]):
+                continue
             ok = True
             if row["substance"] not in known:
                 r.problem(name, line, "substance", f"action for an unknown substance {row['substance']!r}")
@@ -471,6 +527,8 @@ def _read_appearances(r: _Reader) -> None:
         for line, row in r.csv_rows(path, APPEARANCE_COLUMNS):
             if not r.required(name, line, row, APPEARANCE_COLUMNS["required"]):
                 continue
+            if not r.fits(name, line, row, LIMITS["appearances"]):
+                continue
             ok = True
             if row["substance"] not in known:
                 r.problem(name, line, "substance", f"appearance of an unknown substance {row['substance']!r}")
@@ -526,7 +584,7 @@ def _read_classes(r: _Reader) -> None:
             if k not in CLASS_KEYS["required"] + CLASS_KEYS["optional"]:
                 r.problem(name, 1, k, "unknown key")
                 ok = False
-        if not ok:
+        if not ok or not r.fits(name, 1, data, LIMITS["classes"]):
             continue
         if not KEY.match(data["key"]) or data["key"] in seen:
             r.problem(name, 1, "key", f"{data['key']!r} is not a unique lower-case key")
@@ -544,6 +602,14 @@ def _read_classes(r: _Reader) -> None:
         actions: list[ClassActionRow] = []
         for i, act in enumerate(data["actions"]):
             col = f"actions[{i}]"
+            for k in act:
+                if k not in ACTION_TABLE_KEYS["required"] + ACTION_TABLE_KEYS["optional"]:
+                    r.problem(name, 1, f"{col}.{k}", "unknown key")
+                    ok = False
+            if not r.fits(name, 1, {f"{col}.{k}": v for k, v in act.items()}, {
+                f"{col}.{k}": v for k, v in LIMITS["class_actions"].items()
+            }):
+                ok = False
             for k in ACTION_TABLE_KEYS["required"]:
                 if not act.get(k):
                     r.problem(name, 1, f"{col}.{k}", "missing source" if k == "source" else "required value is empty")

@@ -257,3 +257,13 @@ def test_unknown_column_is_an_error(sqlite_engine: Engine, registry_dir: Path) -
     lines = [str(p) for p in info.value.problems]
     assert "actions/us.csv:1: effective_date: required column is missing" in lines
     assert "actions/us.csv:1: efective_date: unknown column" in lines
+
+
+def test_values_longer_than_their_column_are_reported(sqlite_engine: Engine, registry_dir: Path) -> None:
+    """PostgreSQL enforces column lengths that SQLite ignores: the validator checks them first."""
+    _edit(registry_dir / "actions" / "us.csv", 0, schedule="S" * 101)
+    with pytest.raises(RegistryInvalid) as info:
+        load_registry(sqlite_engine, registry_dir)
+    assert [str(p) for p in info.value.problems] == [
+        "actions/us.csv:2: schedule: is 101 characters; the limit is 100"
+    ]
