@@ -28,6 +28,7 @@ from sqlmodel import Session
 
 from service.app import startup
 from service.chem.fingerprints import fingerprint, tanimoto_many
+from service.chem.errors import StructureError
 from service.chem.standardize import parent
 from service.config import Settings
 from service.paths import schedules_dir
@@ -48,8 +49,8 @@ def background_drugs() -> list[tuple[str, Chem.Mol]]:
             continue
         try:
             out.append((str(name), parent(mol)))
-        except Exception:  # inorganic or unstandardizable entries are skipped
-            continue
+        except StructureError:  # inorganic entries (no carbon) are not background drugs
+            pass
     return out
 
 
