@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -17,13 +18,18 @@ from service import __version__, migrate
 from service.config import Settings, get_settings
 from service.db import make_engine
 from service.errors import AnalogwatchError, install_handlers
+from service.limits import BodySizeLimit, new_limiter
 from service.paths import schedules_dir
 from service.registry.loader import latest_load, load_registry
 from service.check.index import IndexHolder
 from service.check.router import router as check_router
 from service.registry.router import router as registry_router
 from service.lag.router import router as lag_router
+from service.backtest.router import router as backtest_router
+from service.ingest.router import router as ingest_router
+from service.reports.router import router as reports_router
 from service.registry.service import table_counts
+from service.web.router import install as install_pages
 
 log = logging.getLogger("analogwatch")
 
@@ -46,7 +52,12 @@ def startup(settings: Settings) -> Engine:
     engine = make_engine(settings.database_url)
     prepare_database(engine, settings)
     if settings.auto_load:
-        result = load_registry(engine, settings.schedules_dir or schedules_dir())
+        result = load_registry(
+            engine,
+            settings.schedules_dir or schedules_dir(),
+            fp_radius=settings.fingerprint_radius,
+            fp_bits=settings.fingerprint_bits,
+        )
         if result.changed:
             log.info("registry loaded: %s", result.counts)
     return engine
@@ -66,9 +77,18 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             radius=settings.fingerprint_radius,
             bits=settings.fingerprint_bits,
             ttl=settings.index_refresh_seconds,
+            search_backend=settings.search_backend,
         )
         app.state.index_holder.rebuild()
+        scheduler = None
+        if settings.scheduler:
+            from service.scheduler import start_scheduler
+
+            scheduler = start_scheduler(app.state.engine, settings)
+        app.state.scheduler = scheduler
         yield
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
         if own:
             app.state.engine.dispose()
 
@@ -80,9 +100,22 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.settings = settings
     install_handlers(app)
+    app.state.limiter = new_limiter()
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", "X-API-Key"],
+        )
     app.include_router(check_router)
     app.include_router(registry_router)
     app.include_router(lag_router)
+    app.include_router(backtest_router)
+    app.include_router(ingest_router)
+    app.include_router(reports_router)
+    install_pages(app)
 
     @app.get("/health", tags=["health"])
     def health() -> JSONResponse:

@@ -23,6 +23,7 @@ from service.db import make_engine
 from service.errors import AnalogwatchError, RegistryInvalid
 from service.paths import schedules_dir
 from service.lag.cli import lag_app
+from service.backtest.cli import backtest_app
 
 app = typer.Typer(
     name="analogwatch",
@@ -35,6 +36,9 @@ registry_app = typer.Typer(help="The loaded registry.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(registry_app, name="registry")
 app.add_typer(lag_app, name="lag")
+app.add_typer(backtest_app, name="backtest")
+report_app = typer.Typer(help="Periodic reports, run on demand.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -99,6 +103,12 @@ def serve(
     settings = _settings()
     # migrate and load once here, before workers start, so workers never race on it
     startup(settings).dispose()
+    # the workers run the periodic report unless ANALOGWATCH_SCHEDULER says otherwise;
+    # a lease in the database keeps several workers to one run
+    import os
+
+    os.environ.setdefault("ANALOGWATCH_SCHEDULER", "true")
+    get_settings.cache_clear()
     uvicorn.run(
         "service.app:create_app",
         factory=True,
@@ -141,7 +151,9 @@ def load(
     engine = make_engine(settings.database_url)
     if settings.is_sqlite:
         migrate.upgrade(settings.database_url)
-    result = load_registry(engine, directory, force=force)
+    result = load_registry(
+        engine, directory, force=force, fp_radius=settings.fingerprint_radius, fp_bits=settings.fingerprint_bits
+    )
     if as_json:
         _print_json(result.as_dict())
     elif not result.changed:
@@ -222,7 +234,11 @@ def _index(settings: Settings) -> Any:
 
     engine = startup(settings)
     holder = IndexHolder(
-        engine, kind="morgan", radius=settings.fingerprint_radius, bits=settings.fingerprint_bits
+        engine,
+        kind="morgan",
+        radius=settings.fingerprint_radius,
+        bits=settings.fingerprint_bits,
+        search_backend=settings.search_backend,
     )
     return holder.rebuild()
 
@@ -320,6 +336,82 @@ def _check_file(index: Any, file: Path, options: Any, workers: int) -> None:
             progress.advance(task)
 
 
+@app.command()
+@friendly
+def screen(
+    library: Annotated[Path, typer.Argument(help="library: .smi, .csv, .sdf or .parquet")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="results file (.parquet), one row per record")],
+    jurisdiction: Annotated[
+        list[str] | None, typer.Option("--jurisdiction", "-j", help="jurisdiction code (repeatable; default all)")
+    ] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="legal status on this day (YYYY-MM-DD)")] = None,
+    engine: Annotated[str, typer.Option("--engine", help="local (this machine) or dask")] = "local",
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="local processes, or LocalCluster workers (default: every core)")
+    ] = None,
+    chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, max=100_000, help="records per chunk")] = 1000,
+    fresh: Annotated[bool, typer.Option("--fresh", help="discard an unfinished run's parts")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Screen a whole library against the watchlist into Parquet; resumes an interrupted run."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from service.check import service as check_service
+    from service.screen import io as screen_io
+    from service.screen.run import ScreenJob, run_screen
+
+    if engine not in ("local", "dask"):
+        fail(f"--engine: {engine!r} is not local or dask", code=2)
+    if scheduler and engine != "dask":
+        fail("--scheduler needs --engine dask", code=2)
+    if not library.is_file():
+        fail(f"LIBRARY: {library} does not exist", code=2)
+    if library.suffix.lower() not in screen_io.SUFFIXES:
+        fail(f"LIBRARY: unknown file type {library.suffix!r} (use .smi, .csv, .sdf or .parquet)", code=2)
+    if out.suffix.lower() != ".parquet":
+        fail("--out: the results file must end in .parquet", code=2)
+    settings = _settings()
+    day = _as_of(as_of)
+    index = _index(settings.model_copy(update={"search_backend": "memory"}))
+    codes = tuple(j.upper() for j in jurisdiction) if jurisdiction else None
+    for code in codes or ():
+        if code not in index.snapshot.jurisdictions:
+            fail(f"--jurisdiction: unknown jurisdiction {code!r}", code=2)
+    options = check_service.CheckOptions(as_of=day, jurisdictions=codes, threshold=settings.similarity_threshold)
+    job = ScreenJob(
+        source=library, out=out, options=options, chunk_size=chunk_size, engine=engine,
+        workers=workers, scheduler=scheduler, fresh=fresh,
+    )
+    rate = TextColumn("{task.fields[rate]:>9,.0f} mol/s")
+    with Progress(
+        TextColumn("screening"), BarColumn(), MofNCompleteColumn(), rate, TimeElapsedColumn(),
+        console=err, disable=not err.is_terminal,
+    ) as progress:
+        task = progress.add_task("screen", total=screen_io.count_records(library), rate=0.0)
+
+        def advance(n: int) -> None:
+            progress.advance(task, n)
+            speed = progress.tasks[task].speed
+            progress.update(task, rate=speed or 0.0)
+
+        summary = run_screen(index, job, progress=advance)
+    data = summary.as_dict()
+    if as_json:
+        _print_json(data)
+        return
+    err.print(
+        f"{data['rows']} rows ({data['errors']} unreadable) -> {out}; "
+        f"{data['mol_per_s']:,.0f} mol/s on {data['workers']} {engine} workers"
+        + (f"; resumed, {data['chunks_skipped']} chunks already done" if data["chunks_skipped"] else ""),
+        highlight=False,
+    )
+    for code, n in data["flagged"].items():
+        err.print(f"  {code}: {n} flagged", highlight=False)
+
+
 @registry_app.command("stats")
 @friendly
 def registry_stats(as_json: JsonOpt = False) -> None:
@@ -373,6 +465,129 @@ def registry_export(
         sys.stdout.write(to_csv(rows))
     else:
         _print_json([{k: r[k] for k in COLUMNS} for r in rows])
+
+
+@app.command("import")
+@friendly
+def import_file(
+    file: Annotated[Path, typer.Argument(help=".csv or .sdf file of reports (columns in the README)")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="validate only; change nothing")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import reported appearances: every row validated first, then one transaction."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from service.app import startup
+    from service.check.index import IndexHolder
+    from service.ingest import files
+    from service.ingest import service as ingest
+
+    if not file.is_file():
+        fail(f"{file}: no such file", code=2)
+    rows, problems = files.read_rows(file.read_bytes(), file.name)
+    if problems:
+        for p in problems:
+            err.print(str(p), markup=False, highlight=False)
+        fail(f"{len(problems)} problem(s) in {file.name}; nothing imported")
+    settings = _settings()
+    engine = startup(settings)
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not err.is_terminal,
+    )
+    try:
+        index = IndexHolder(
+            engine, kind="morgan", radius=settings.fingerprint_radius, bits=settings.fingerprint_bits
+        ).rebuild()
+        with progress:
+            task = progress.add_task("validating", total=len(rows))
+            prepared, problems = ingest.validate(
+                index,
+                rows,
+                today=date.today(),
+                threshold=settings.similarity_threshold,
+                progress=lambda n: progress.advance(task, n),
+            )
+            if not problems and not dry_run:
+                task = progress.add_task("importing", total=len(prepared))
+                with Session(engine) as session:
+                    result = ingest.apply(session, prepared, progress=lambda n: progress.advance(task, n))
+                    session.commit()
+    finally:
+        engine.dispose()
+    if problems:
+        for p in problems:
+            err.print(str(p), markup=False, highlight=False)
+        fail(f"{len(problems)} problem(s) in {file.name}; nothing imported")
+    if dry_run:
+        out.print(f"valid: {len(prepared)} row(s); nothing imported (--dry-run)")
+        return
+    if as_json:
+        _print_json(result.as_dict())
+    else:
+        out.print(
+            f"imported {file.name}: {result.inserted} new appearance(s), {result.unchanged} already stored, "
+            f"{result.new_substances} new substance(s)"
+        )
+
+
+@report_app.command("lookalikes")
+@friendly
+def report_lookalikes(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="report date (YYYY-MM-DD; default today)")] = None,
+    jurisdiction: Annotated[
+        list[str] | None, typer.Option("--jurisdiction", "-j", help="jurisdiction code (repeatable; default all)")
+    ] = None,
+    top: Annotated[int, typer.Option(min=0, help="rows shown per jurisdiction in the table")] = 10,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run the unscheduled-lookalike report now, store it, and print it."""
+    from service.app import startup
+    from service.reports import service as reports
+
+    settings = _settings()
+    day = _as_of(as_of)
+    engine = startup(settings)
+    try:
+        report = reports.run_lookalikes(
+            engine,
+            settings,
+            as_of=day,
+            jurisdictions=tuple(j.upper() for j in jurisdiction) if jurisdiction else None,
+            trigger="cli",
+        )
+    finally:
+        engine.dispose()
+    data = reports.report_public(report)
+    if report.status != "succeeded":
+        if as_json:
+            _print_json(data)
+        fail(f"report {report.id} failed: {report.error}")
+    if as_json:
+        _print_json(data)
+        return
+    out.print(f"lookalike report {report.id} as of {report.as_of} (compared with report {report.previous_id or '-'})")
+    for code, section in data["jurisdictions"].items():
+        counts = data["summary"]["jurisdictions"][code]
+        t = Table(
+            "#", "name", "reason", "nearest controlled (similarity)", "days", "new",
+            title=f"{section['name']} ({code}): {counts['rows']} rows, {counts['new']} new, {counts['resolved']} resolved",
+        )
+        for r in section["rows"][:top]:
+            near = r["neighbors"][0] if r["neighbors"] else None
+            t.add_row(
+                str(r["rank"]),
+                r["name"],
+                r["reason"],
+                f"{near['name']} ({near['similarity']:.2f})" if near else "",
+                str(r["days_since_first_appearance"]),
+                "new" if r["new_since_previous"] else "",
+            )
+        out.print(t)
 
 
 def main() -> None:

@@ -66,6 +66,9 @@ def _body(exc: AnalogwatchError) -> dict[str, Any]:
 async def _handle(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AnalogwatchError)
     headers = {"Retry-After": "5"} if exc.status_code == 503 else None
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        headers = {"Retry-After": str(retry_after)}
     return JSONResponse(status_code=exc.status_code, content=_body(exc), headers=headers)
 
 

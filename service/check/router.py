@@ -24,6 +24,7 @@ from service.chem.errors import StructureError
 from service.config import Settings
 from service.deps import SettingsDep
 from service.errors import NotFound, UnprocessableInput
+from service.limits import rate_limit
 
 router = APIRouter(tags=["check"])
 
@@ -94,12 +95,14 @@ def _batch_results(index: WatchIndex, body: BatchRequest, options: service.Check
 
 @router.post(
     "/check/batch",
+    dependencies=[Depends(rate_limit("check_batch", "rate_limit_batch"))],
     response_model=BatchResponse,
     responses={
         200: {
             "description": "JSON, or with `Accept: application/x-ndjson` one BatchResult per line, streamed",
             "content": {"application/x-ndjson": {}},
-        }
+        },
+        429: {"description": "too many batches from this client; see Retry-After"},
     },
 )
 def post_check_batch(body: BatchRequest, request: Request, index: IndexDep, settings: SettingsDep) -> Any:
@@ -165,7 +168,11 @@ def list_substances(
     return {"count": len(found), "data": [substances.summary(s) for s in found[offset : offset + limit]]}
 
 
-@router.get("/substances/{substance_id}", tags=["substances"])
+@router.get(
+    "/substances/{substance_id}",
+    tags=["substances"],
+    responses={404: {"description": "no substance with that id"}},
+)
 def get_substance(substance_id: int, index: IndexDep) -> dict[str, Any]:
     """One substance with its identifiers, acts per jurisdiction, class coverage and appearances."""
     s = index.by_id.get(substance_id)
@@ -178,7 +185,7 @@ def get_substance(substance_id: int, index: IndexDep) -> dict[str, Any]:
     "/substances/{substance_id}/depiction.svg",
     tags=["substances"],
     response_class=Response,
-    responses={200: {"content": {"image/svg+xml": {}}}},
+    responses={200: {"content": {"image/svg+xml": {}}}, 404: {"description": "no substance with that id"}},
 )
 def get_substance_depiction(substance_id: int, index: IndexDep) -> Response:
     """The structure of a substance as SVG."""

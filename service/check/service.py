@@ -29,10 +29,12 @@ from service.chem.fingerprints import fingerprint, tanimoto_many
 from service.chem.inputs import CAS, INCHIKEY, Parsed, detect, read_structure
 from service.chem.standardize import identity, parse_smiles
 from service.check.index import WatchIndex
+from service.config import Settings
 from service.registry.snapshot import SubstanceFact
 
 STATUSES = ("controlled", "controlled_by_class", "lookalike", "not_flagged")
 DEFAULT_TOP_K = 5
+DEFAULT_THRESHOLD: float = Settings.model_fields["similarity_threshold"].default
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +43,7 @@ class CheckOptions:
 
     as_of: date
     jurisdictions: tuple[str, ...] | None = None
-    threshold: float = 0.40
+    threshold: float = DEFAULT_THRESHOLD
     top_k: int = DEFAULT_TOP_K
 
 
@@ -106,8 +108,13 @@ def check_parsed(
     *,
     query: str,
     named: SubstanceFact | None = None,
+    fp: Any | None = None,
 ) -> dict[str, Any]:
-    """Check an already standardized structure against the index."""
+    """Check an already standardized structure against the index.
+
+    `fp` is the query's fingerprint when the caller already has it (the index's kind, radius
+    and size); it is computed here otherwise.
+    """
     snap = index.snapshot
     codes = options.jurisdictions or tuple(sorted(snap.jurisdictions))
     for code in codes:
@@ -117,9 +124,24 @@ def check_parsed(
     exact = index.by_inchikey.get(ident.inchikey)
     same_skeleton = [s for s in index.by_connectivity.get(ident.connectivity, []) if s is not exact]
     candidates = ([exact] if exact else []) + same_skeleton
-    fp = fingerprint(parsed.mol, index.fp_kind, index.radius, index.bits)
-    sims = tanimoto_many(fp, index.fps)
     day = options.as_of
+    k = options.top_k
+    if index.search is None:  # in memory: Tanimoto to every entry, ranked once
+        if fp is None:
+            fp = fingerprint(parsed.mol, index.fp_kind, index.radius, index.bits)
+        sims = tanimoto_many(fp, index.fps)
+        ranked = sorted(range(len(sims)), key=sims.__getitem__, reverse=True)
+
+        def nearest(code: str) -> list[dict[str, Any]]:
+            return _neighbors(index, sims, ranked, code, day, k)
+
+        def may_match(class_id: int) -> bool:
+            return True  # CompiledClass.match tests the scaffold first itself
+
+    else:  # in PostgreSQL with the RDKit cartridge (service.check.cartridge)
+        db = index.search.query(index, parsed.mol, ident.smiles)
+        nearest = lambda code: db.neighbors(code, day, k)  # noqa: E731
+        may_match = db.may_match
 
     # what each candidate identity is controlled by, per jurisdiction, on the day
     controlled_here: dict[str, tuple[SubstanceFact, Any]] = {}
@@ -127,10 +149,9 @@ def check_parsed(
         for act in s.controlled_anywhere(day):
             controlled_here.setdefault(act.jurisdiction, (s, act))
 
-    ranked = sorted(range(len(sims)), key=sims.__getitem__, reverse=True)
     verdicts = []
     for code in codes:
-        neighbors = _neighbors(index, sims, ranked, code, day, options.top_k)
+        neighbors = nearest(code)
         verdict: dict[str, Any] = {
             "jurisdiction": code,
             "status": "not_flagged",
@@ -157,6 +178,8 @@ def check_parsed(
             continue
         near: list[dict[str, Any]] = []
         for cls, act in snap.classes_in_force(code, day):
+            if not may_match(cls.id):
+                continue  # no scaffold: neither a member nor a near miss
             m = cls.compiled.match(parsed.mol)
             if m.member:
                 verdict["status"] = "controlled_by_class"

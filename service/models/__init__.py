@@ -4,8 +4,10 @@ from service import db as _db  # noqa: F401  (naming convention before any table
 from service.models.appearance import Appearance
 from service.models.common import ActionKind, Origin, Precision, ReporterType
 from service.models.control import ClassAction, ClassDefinition, ControlAction
+from service.models.job_lease import JobLease
 from service.models.jurisdiction import Jurisdiction
 from service.models.registry_load import RegistryLoad
+from service.models.report import Report, ReportStatus
 from service.models.substance import Substance, Synonym
 
 __all__ = [
@@ -14,10 +16,13 @@ __all__ = [
     "ClassAction",
     "ClassDefinition",
     "ControlAction",
+    "JobLease",
     "Jurisdiction",
     "Origin",
     "Precision",
     "RegistryLoad",
+    "Report",
+    "ReportStatus",
     "ReporterType",
     "Substance",
     "Synonym",

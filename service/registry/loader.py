@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from service.check.cartridge import sync_structures
 from service.errors import RegistryInvalid
 from service.models import (
     Appearance,
@@ -67,9 +68,18 @@ def needs_load(engine: Engine, directory: Path) -> bool:
 
 
 def load_registry(
-    engine: Engine, directory: Path, *, force: bool = False, today: date | None = None
+    engine: Engine,
+    directory: Path,
+    *,
+    force: bool = False,
+    today: date | None = None,
+    fp_radius: int = 2,
+    fp_bits: int = 2048,
 ) -> LoadResult:
-    """Validate every file, then load them in one transaction; raise RegistryInvalid on problems."""
+    """Validate every file, then load them in one transaction; raise RegistryInvalid on problems.
+
+    Where the RDKit cartridge is installed, its structure tables are synced in the same
+    transaction with Morgan fingerprints of `fp_radius` and `fp_bits` (the settings')."""
     reg = read_registry(directory, today=today)
     if reg.problems:
         raise RegistryInvalid(reg.problems)
@@ -88,6 +98,8 @@ def load_registry(
                 counts=counts,
             )
             session.add(load)
+            session.flush()
+            sync_structures(session.connection(), radius=fp_radius, bits=fp_bits)
             session.commit()
         except Exception:
             session.rollback()

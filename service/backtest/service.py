@@ -1,0 +1,784 @@
+"""Early-warning backtest: would the watchlist have flagged compounds before they were scheduled?
+
+The experiment is time-split, with no look-ahead. For every substance S with a recorded
+first appearance and a later control in jurisdiction J (a lag row of
+:mod:`service.lag.service`, global basis, outcome ``individual`` or ``class``):
+
+* **t** — the *earliest* possible day of S's first appearance (``start_earliest`` of the
+  lag row: a ``2016-11`` report gives 1 November 2016, a ``2016`` one 1 January 2016). The
+  registry frozen at t then holds only acts that were in force before S could possibly have
+  appeared, under every reading of an imprecise date: a month-dated appearance never sees
+  that month's listings as "before" it. This is the lag rule's own test for *pre-emptive*
+  (a control in force on the earliest possible day), so the later-controlled set is exactly
+  the lag table's individual and class rows. It is the conservative choice for recall.
+* **The frozen registry** (:func:`freeze`) — substances with at least one act in force at
+  t (in any jurisdiction: J's for the similarity signal, the others for the
+  controlled-elsewhere signal), their acts cut to those effective on or before t; class
+  definitions in force at t, their acts cut likewise; appearances up to t. A substance
+  whose first appearance is after t is left out even if already listed. S is never a
+  neighbour in J — it is not controlled in J at t, by definition of a later control — and
+  it is in the frozen registry at all only when another jurisdiction already controlled it
+  at t (that fact, known at t, is the controlled-elsewhere signal).
+* **The check** — :func:`service.check.service.check_parsed`, the service's own verdict
+  logic, run on a :class:`WatchIndex` built over the frozen registry at as-of t. S is
+  **warned** in J when the verdict is ``controlled_by_class``, or ``lookalike`` by
+  ``similarity``, ``class_near_miss`` or ``controlled_elsewhere`` (or ``controlled`` — an
+  isomer or salt entry with S's skeleton already listed in J). The check runs once per
+  date and fingerprint; the one threshold-dependent reason is re-derived with the check's
+  own rule (the nearest neighbour controlled in J at t is at least ``threshold``-similar),
+  so a sweep over thresholds costs nothing more.
+* **Lead time** of a warned substance — its scheduling lag: the lag row's point value,
+  control day minus the midpoint of the first-appearance interval (never below zero), with
+  the range control - latest to control - earliest.
+* **False alarms** — the same frozen-registry check over a background set of approved
+  drugs (ChEMBL, :mod:`service.backtest.data`) minus anything in the registry (InChIKey
+  connectivity) and any structural member of a class definition. The rate is computed
+  per distinct t (every date at which some substance first appeared) and averaged over
+  the substances tested, so each test is paired with the false-alarm rate of its own
+  frozen registry; ``false_alarm_rate_now`` is the rate against the registry as of the
+  as-of date, the operating condition of the live service.
+
+Fingerprints are computed once per (substance, fingerprint) and reused across dates.
+"""
+
+from __future__ import annotations
+
+import csv
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from service.check.index import WatchIndex
+from service.check.service import CheckOptions, check_parsed
+from service.chem.fingerprints import fingerprint as make_fingerprint
+from service.chem.fingerprints import tanimoto_many
+from service.chem.inputs import Parsed
+from service.chem.standardize import Identity, identity, parent, parse_smiles
+from service.errors import UnprocessableInput
+from service.lag.service import DAYS_PER_MONTH, LagRow, lag_rows
+from service.registry.snapshot import Snapshot, SubstanceFact, act_in_force, first_control
+
+FINGERPRINTS: dict[str, tuple[str, int]] = {
+    "morgan2": ("morgan", 2),
+    "morgan3": ("morgan", 3),
+    "feature-morgan2": ("feature-morgan", 2),
+    "atom-pair": ("atom-pair", 2),
+    "torsion": ("torsion", 2),
+}
+"""Fingerprints of the sweep: name -> (generator kind, radius; ignored by atom-pair and torsion)."""
+
+SIGNALS = ("controlled_by_class", "similarity", "class_near_miss", "controlled_elsewhere")
+"""The signals that count as a warning (plus ``controlled``: an isomer entry already listed)."""
+
+THRESHOLDS = tuple(round(0.30 + 0.05 * i, 2) for i in range(13))
+"""Similarity thresholds of the sweep: 0.30 to 0.90."""
+
+COUNTERFACTUAL_SINCE = (date(2013, 1, 1), date(2015, 1, 1), date(2017, 1, 1))
+"""Default dates D of the class-law counterfactual."""
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+BACKGROUND_FILE = DATA_DIR / "chembl_approved_drugs.csv"
+
+
+def fingerprint_name(kind: str, radius: int) -> str:
+    """The sweep's name of a fingerprint setting (``morgan`` radius 2 -> ``morgan2``)."""
+    if kind in ("atom-pair", "torsion"):
+        return kind
+    return f"{kind}{radius}"
+
+
+def _fp_setting(name: str) -> tuple[str, int]:
+    """(generator kind, radius) of a fingerprint name; any Morgan radius 1 to 6 is accepted."""
+    if name in FINGERPRINTS:
+        return FINGERPRINTS[name]
+    for kind in ("feature-morgan", "morgan"):
+        rest = name.removeprefix(kind)
+        if rest != name and rest.isdigit() and 1 <= int(rest) <= 6:
+            return kind, int(rest)
+    raise UnprocessableInput(
+        ("query", "fingerprint"),
+        f"unknown fingerprint {name!r}; one of {', '.join(FINGERPRINTS)}",
+    )
+
+
+# --------------------------------------------------------------------------- background set
+
+
+@dataclass(frozen=True, slots=True)
+class BackgroundDrug:
+    """One approved drug, standardized to its parent."""
+
+    chembl_id: str
+    name: str
+    mol: Any
+    identity: Identity
+
+    @property
+    def connectivity(self) -> str:
+        """InChIKey connectivity block of the parent."""
+        return self.identity.connectivity
+
+
+@lru_cache(maxsize=2)
+def approved_drugs(path: Path = BACKGROUND_FILE) -> tuple[BackgroundDrug, ...]:
+    """ChEMBL approved drugs as standardized parents, one per skeleton (read once per process).
+
+    Entries that do not parse or have no organic fragment are skipped. See
+    ``service/backtest/data/README.md`` for the source, citation and licence.
+    """
+    out: list[BackgroundDrug] = []
+    seen: set[str] = set()
+    with path.open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            try:
+                mol = parent(parse_smiles(row["smiles"]))
+                ident = identity(mol, with_inchi=False)
+            except Exception:  # noqa: S112 - unparseable or inorganic entries are not background
+                continue
+            if ident.connectivity in seen:  # ChEMBL lists salts and stereoisomers apart
+                continue
+            seen.add(ident.connectivity)
+            out.append(BackgroundDrug(row["molecule_chembl_id"], row["pref_name"], mol, ident))
+    return tuple(out)
+
+
+def background_set(snapshot: Snapshot, drugs: Iterable[BackgroundDrug]) -> list[BackgroundDrug]:
+    """The drugs that are neither in the registry (by connectivity) nor members of a class."""
+    known = {s.connectivity for s in snapshot.substances}
+    out = []
+    for d in drugs:
+        if d.connectivity in known:
+            continue
+        if any(c.compiled.match(d.mol).member for c in snapshot.classes):
+            continue
+        out.append(d)
+    return out
+
+
+# --------------------------------------------------------------------------- frozen registry
+
+
+def freeze(snapshot: Snapshot, on: date) -> Snapshot:
+    """The registry as it stood on a day: what was controlled then, by acts known then.
+
+    Keeps substances with an act in force on the day in some jurisdiction (acts cut to those
+    effective on or before it) whose first appearance is not after it; class definitions
+    in force on the day (acts cut likewise); appearances up to the day.
+    """
+    subs: list[SubstanceFact] = []
+    for s in snapshot.substances:
+        if s.appearances and s.appearances[0].earliest > on:
+            continue  # appeared after the day: unknown then
+        acts = {j: tuple(a for a in v if a.effective_date <= on) for j, v in s.acts.items()}
+        if not any(act_in_force(v, on) is not None for v in acts.values()):
+            continue
+        s.mol  # noqa: B018 - parse once, share the molecule with the frozen copy
+        subs.append(
+            replace(
+                s,
+                acts={j: v for j, v in acts.items() if v},
+                appearances=tuple(a for a in s.appearances if a.earliest <= on),
+            )
+        )
+    classes = []
+    for c in snapshot.classes:
+        class_acts = tuple(a for a in c.acts if a.effective_date <= on)
+        if act_in_force(class_acts, on) is not None:
+            classes.append(replace(c, acts=class_acts))
+    return Snapshot(
+        digest=f"{snapshot.digest}@{on.isoformat()}",
+        jurisdictions=dict(snapshot.jurisdictions),
+        members=dict(snapshot.members),
+        substances=subs,
+        classes=classes,
+    )
+
+
+class FingerprintCache:
+    """Fingerprints computed once per (substance, fingerprint) and reused across dates."""
+
+    def __init__(self, bits: int = 2048) -> None:
+        self.bits = bits
+        self._fps: dict[tuple[str, str], Any] = {}
+
+    def get(self, key: str, mol: Any, name: str) -> Any:
+        """The fingerprint of a molecule known by a stable key (substance InChIKey, ChEMBL id)."""
+        found = self._fps.get((key, name))
+        if found is None:
+            kind, radius = _fp_setting(name)
+            found = make_fingerprint(mol, kind, radius, self.bits)
+            self._fps[(key, name)] = found
+        return found
+
+
+def frozen_index(frozen: Snapshot, fps: FingerprintCache, name: str) -> WatchIndex:
+    """A watch index over a frozen registry, with fingerprints from the cache.
+
+    The same lookup tables `WatchIndex.build` fills for the check (keys and fingerprints;
+    names are not needed: queries are structures).
+    """
+    kind, radius = _fp_setting(name)
+    idx = WatchIndex(
+        snapshot=frozen, version=frozen.digest or "", fp_kind=kind, radius=radius, bits=fps.bits
+    )
+    for s in frozen.substances:
+        idx.fps.append(fps.get(s.inchikey, s.mol, name))
+        idx.by_inchikey[s.inchikey] = s
+        idx.by_connectivity.setdefault(s.connectivity, []).append(s)
+        idx.by_id[s.id] = s
+    return idx
+
+
+# --------------------------------------------------------------------------- verdicts
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A check verdict in one jurisdiction, reduced to what the backtest needs."""
+
+    status: str
+    fixed: tuple[str, ...]  # signals that do not depend on the threshold
+    similarity: float  # nearest substance controlled in J at t (0.0 when there is none)
+    nearest: dict[str, Any] | None
+    class_key: str | None = None
+
+    def signals(self, threshold: float) -> list[str]:
+        """Signals that fire at a threshold (the check's rule: nearest similarity >= threshold)."""
+        out = list(self.fixed)
+        if self.nearest is not None and self.similarity >= threshold:
+            out.append("similarity")
+        return sorted(out, key=_signal_order)
+
+    def status_at(self, threshold: float) -> str:
+        """The check's status had it run at this threshold."""
+        if self.status in ("controlled", "controlled_by_class"):
+            return self.status
+        return "lookalike" if self.warned(threshold) else "not_flagged"
+
+    def warned(self, threshold: float) -> bool:
+        """True when any signal fires at the threshold."""
+        return bool(self.fixed) or (self.nearest is not None and self.similarity >= threshold)
+
+
+def _signal_order(s: str) -> int:
+    return SIGNALS.index(s) if s in SIGNALS else len(SIGNALS)
+
+
+def reduce_verdict(v: dict[str, Any]) -> Verdict:
+    """Keep the status, the threshold-independent signals and the nearest neighbour."""
+    fixed: list[str] = []
+    if v["status"] == "controlled":
+        fixed.append("controlled")
+    elif v["status"] == "controlled_by_class":
+        fixed.append("controlled_by_class")
+    else:
+        fixed += [r for r in v["reasons"] if r != "similarity"]
+    near = v["neighbors"][0] if v["neighbors"] else None
+    return Verdict(
+        status=v["status"],
+        fixed=tuple(sorted(fixed, key=_signal_order)),
+        similarity=float(near["similarity"]) if near else 0.0,
+        nearest=dict(near) if near else None,
+        class_key=(v["class_match"] or {}).get("key"),
+    )
+
+
+def _parsed(mol: Any, ident: Identity) -> Parsed:
+    return Parsed(mol=mol, identity=ident, input_type="smiles")
+
+
+def _substance_parsed(s: SubstanceFact) -> Parsed:
+    ident = Identity(smiles=s.smiles, inchi="", inchikey=s.inchikey, formula=s.formula)
+    return _parsed(s.mol, ident)
+
+
+@dataclass(slots=True)
+class BackgroundAt:
+    """The background set checked against one frozen registry, in one jurisdiction."""
+
+    similarity: np.ndarray  # nearest-neighbour similarity per drug (0.0 without neighbour)
+    fixed: np.ndarray  # a threshold-independent signal fired
+    fixed_counts: dict[str, int]
+
+    @property
+    def n(self) -> int:
+        """Number of background drugs."""
+        return int(self.similarity.shape[0])
+
+    def rate(self, threshold: float) -> float:
+        """Share of drugs flagged by any signal at a threshold."""
+        if self.n == 0:
+            return 0.0
+        return float(np.mean(self.fixed | (self.similarity >= threshold)))
+
+    def signal_rate(self, signal: str, threshold: float) -> float:
+        """Share of drugs flagged by one signal at a threshold."""
+        if self.n == 0:
+            return 0.0
+        if signal == "similarity":
+            return float(np.mean(self.similarity >= threshold))
+        return self.fixed_counts.get(signal, 0) / self.n
+
+
+@dataclass(slots=True)
+class Trial:
+    """One test: a substance S, a jurisdiction J, its lag row and the check's verdict at t."""
+
+    row: LagRow
+    verdict: Verdict
+    nearest_anywhere: dict[str, Any] | None
+
+    @property
+    def t(self) -> date:
+        """The day of the check: the earliest possible day of the first appearance."""
+        return self.row.start_earliest
+
+
+@dataclass(slots=True)
+class Run:
+    """Every trial and background check of one fingerprint (threshold-independent)."""
+
+    fingerprint: str
+    bits: int
+    as_of: date
+    codes: list[str]
+    trials: list[Trial]
+    background: dict[tuple[date, str], BackgroundAt]
+    n_background: int
+    dates: list[date] = field(default_factory=list)
+
+    def far(self, code: str, on: date, threshold: float) -> float:
+        """False-alarm rate in a jurisdiction against the registry frozen on a day."""
+        return self.background[(on, code)].rate(threshold)
+
+
+def later_controlled(snapshot: Snapshot, *, as_of: date, codes: Sequence[str]) -> list[LagRow]:
+    """Lag rows (global basis) of substances controlled after their first appearance."""
+    table = lag_rows(snapshot, as_of=as_of, basis="global", jurisdictions=list(codes))
+    return [r for r in table.rows if r.outcome in ("individual", "class")]
+
+
+def run(
+    snapshot: Snapshot,
+    *,
+    as_of: date,
+    fingerprint: str = "morgan2",
+    bits: int = 2048,
+    jurisdictions: Sequence[str] | None = None,
+    background: Sequence[BackgroundDrug] | None = None,
+    fps: FingerprintCache | None = None,
+) -> Run:
+    """Check every later-controlled substance and the background against the registry frozen at t."""
+    _fp_setting(fingerprint)
+    codes = (
+        sorted(snapshot.jurisdictions) if not jurisdictions else [j.upper() for j in jurisdictions]
+    )
+    for code in codes:
+        if code not in snapshot.jurisdictions:
+            known = ", ".join(sorted(snapshot.jurisdictions))
+            raise UnprocessableInput(
+                ("query", "jurisdiction"), f"unknown jurisdiction {code!r}; known: {known}"
+            )
+    fps = fps or FingerprintCache(bits)
+    drugs = list(background_set(snapshot, approved_drugs()) if background is None else background)
+    rows = later_controlled(snapshot, as_of=as_of, codes=codes)
+    by_key = {s.key: s for s in snapshot.substances}
+    by_date: dict[date, list[LagRow]] = {}
+    for r in rows:
+        by_date.setdefault(r.start_earliest, []).append(r)
+    dates = sorted(by_date)
+    trials: list[Trial] = []
+    bg: dict[tuple[date, str], BackgroundAt] = {}
+    seen: dict[Any, date] = {}  # frozen registries that are the same state as an earlier day's
+    for day in sorted({*dates, as_of}):
+        frozen = freeze(snapshot, day)
+        index = frozen_index(frozen, fps, fingerprint)
+        options = CheckOptions(as_of=day, jurisdictions=tuple(codes), threshold=1.0, top_k=1)
+        for r in by_date.get(day, []):
+            s = by_key[r.key]
+            result = check_parsed(
+                index,
+                _substance_parsed(s),
+                replace(options, jurisdictions=(r.jurisdiction,)),
+                query=s.name,
+                fp=fps.get(s.inchikey, s.mol, fingerprint),
+            )
+            verdict = reduce_verdict(result["verdicts"][0])
+            trials.append(Trial(r, verdict, _nearest_anywhere(index, fps, s, fingerprint, day)))
+        state = _state(frozen, day)
+        if state in seen:  # nothing in force changed: the background verdicts are the same
+            for c in codes:
+                bg[(day, c)] = bg[(seen[state], c)]
+            continue
+        seen[state] = day
+        sims = {c: np.zeros(len(drugs)) for c in codes}
+        fixed = {c: np.zeros(len(drugs), dtype=bool) for c in codes}
+        counts: dict[str, dict[str, int]] = {c: {} for c in codes}
+        for i, d in enumerate(drugs):
+            result = check_parsed(
+                index,
+                _parsed(d.mol, d.identity),
+                options,
+                query=d.chembl_id,
+                fp=fps.get(d.chembl_id, d.mol, fingerprint),
+            )
+            for v in result["verdicts"]:
+                red = reduce_verdict(v)
+                c = v["jurisdiction"]
+                sims[c][i] = red.similarity if red.nearest is not None else -1.0
+                fixed[c][i] = bool(red.fixed)
+                for sig in red.fixed:
+                    counts[c][sig] = counts[c].get(sig, 0) + 1
+        for c in codes:
+            bg[(day, c)] = BackgroundAt(sims[c], fixed[c], counts[c])
+    trials.sort(key=lambda tr: (tr.row.jurisdiction, tr.t, tr.row.name))
+    return Run(
+        fingerprint=fingerprint,
+        bits=fps.bits,
+        as_of=as_of,
+        codes=codes,
+        trials=trials,
+        background=bg,
+        n_background=len(drugs),
+        dates=dates,
+    )
+
+
+def _state(frozen: Snapshot, day: date) -> tuple[Any, ...]:
+    """What is in force in a frozen registry: (substance, jurisdictions) pairs and classes."""
+    subs = tuple(
+        (s.id, tuple(sorted(j for j, v in s.acts.items() if act_in_force(v, day) is not None)))
+        for s in frozen.substances
+    )
+    return subs, tuple(sorted(c.key for c in frozen.classes))
+
+
+def _nearest_anywhere(
+    index: WatchIndex, fps: FingerprintCache, s: SubstanceFact, name: str, day: date
+) -> dict[str, Any] | None:
+    """The most similar substance controlled anywhere at t, other than S's own skeleton."""
+    subs = index.snapshot.substances
+    keep = [i for i, o in enumerate(subs) if o.connectivity != s.connectivity]
+    if not keep:
+        return None
+    sims = tanimoto_many(fps.get(s.inchikey, s.mol, name), [index.fps[i] for i in keep])
+    best = max(range(len(keep)), key=sims.__getitem__)
+    o = subs[keep[best]]
+    where = sorted(a.jurisdiction for a in o.controlled_anywhere(day))
+    return {
+        "name": o.name,
+        "inchikey": o.inchikey,
+        "similarity": round(sims[best], 4),
+        "controlled_in": where,
+    }
+
+
+# --------------------------------------------------------------------------- summaries
+
+
+def _months(days: float | None) -> float | None:
+    return None if days is None else round(days / DAYS_PER_MONTH, 1)
+
+
+def _quartiles(values: Sequence[float]) -> tuple[float | None, float | None, float | None]:
+    if not values:
+        return None, None, None
+    if len(values) == 1:
+        return float(values[0]), float(values[0]), float(values[0])
+    q1, q2, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    return q1, q2, q3
+
+
+def _rate(num: int, den: int) -> float | None:
+    return round(num / den, 4) if den else None
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return round(statistics.fmean(values), 4) if values else None
+
+
+def trial_dict(tr: Trial, threshold: float) -> dict[str, Any]:
+    """One test as plain data: the substance, its dates, the verdict at t and the lead time."""
+    r, v = tr.row, tr.verdict
+    return {
+        "name": r.name,
+        "key": r.key,
+        "inchikey": r.inchikey,
+        "family": r.family,
+        "jurisdiction": r.jurisdiction,
+        "first_appearance": r.start_date,
+        "t": tr.t.isoformat(),
+        "controlled": r.end_date.isoformat(),
+        "control": r.outcome,
+        "class_key": r.class_key,
+        "citation": r.end_citation,
+        "status": v.status_at(threshold),
+        "signals": v.signals(threshold),
+        "warned": v.warned(threshold),
+        "lead_months": _months(r.lag_days),
+        "lead_months_min": _months(r.lag_days_min),
+        "lead_months_max": _months(r.lag_days_max),
+        "nearest": v.nearest,
+        "nearest_anywhere": tr.nearest_anywhere,
+    }
+
+
+def _why(tr: Trial, threshold: float) -> str:
+    v, r = tr.verdict, tr.row
+    parts = []
+    if v.nearest is None:
+        parts.append(f"nothing was controlled in {r.jurisdiction} at t")
+    else:
+        parts.append(
+            f"nearest controlled in {r.jurisdiction}: {v.nearest['name']} at "
+            f"{v.similarity:.2f} < {threshold:.2f}"
+        )
+    if r.outcome == "class":
+        parts.append(f"controlled later by the class definition {r.class_key}, not in force at t")
+    elif not v.fixed:
+        parts.append("no class definition in force covers or nearly covers it")
+    return "; ".join(parts)
+
+
+def _group(run: Run, trials: Sequence[Trial], code: str, threshold: float) -> dict[str, Any]:
+    warned = [tr for tr in trials if tr.verdict.warned(threshold)]
+    q1, med, q3 = _quartiles([tr.row.lag_days for tr in warned])
+    far = _mean([run.far(tr.row.jurisdiction, tr.t, threshold) for tr in trials])
+    # per test, like the frozen rate (a jurisdiction without tests: its own rate)
+    codes = [tr.row.jurisdiction for tr in trials] if trials or code == "all" else [code]
+    now_rates = [run.background[(run.as_of, c)].rate(threshold) for c in codes]
+    signals: dict[str, Any] = {}
+    for sig in SIGNALS:
+        fired = [tr for tr in trials if sig in tr.verdict.signals(threshold)]
+        sig_med = _quartiles([tr.row.lag_days for tr in fired])[1]
+        signals[sig] = {
+            "n_fired": len(fired),
+            "recall": _rate(len(fired), len(trials)),
+            "median_lead_months": _months(sig_med),
+            "false_alarm_rate": _mean(
+                [
+                    run.background[(tr.t, tr.row.jurisdiction)].signal_rate(sig, threshold)
+                    for tr in trials
+                ]
+            ),
+            "false_alarm_rate_now": _mean(
+                [run.background[(run.as_of, c)].signal_rate(sig, threshold) for c in codes]
+            ),
+        }
+    misses = []
+    for tr in trials:
+        if tr.verdict.warned(threshold):
+            continue
+        d = trial_dict(tr, threshold)
+        d["why"] = _why(tr, threshold)
+        misses.append(d)
+    return {
+        "jurisdiction": code,
+        "n_later_controlled": len(trials),
+        "n_warned": len(warned),
+        "recall": _rate(len(warned), len(trials)),
+        "median_lead_months": _months(med),
+        "lead_q1_months": _months(q1),
+        "lead_q3_months": _months(q3),
+        "false_alarm_rate": far,
+        "false_alarm_rate_now": _mean(now_rates),
+        "n_background": run.n_background,
+        "signals": signals,
+        "warned": [trial_dict(tr, threshold) for tr in warned],
+        "misses": misses,
+    }
+
+
+DATE_RULE = (
+    "t = the earliest possible day of the first appearance (a 2016-11 report is checked on "
+    "2016-11-01, a 2016 report on 2016-01-01): the frozen registry holds only acts in force "
+    "before the substance could have appeared. Lead time = the scheduling lag: control day "
+    "minus the midpoint of the appearance interval (not below zero), range control - latest "
+    "to control - earliest."
+)
+
+
+def summarize(
+    run: Run, *, threshold: float, jurisdictions: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """The backtest at one threshold: per jurisdiction, pooled, with misses (the JSON contract)."""
+    codes = [j.upper() for j in jurisdictions] if jurisdictions else run.codes
+    per = [
+        _group(run, [tr for tr in run.trials if tr.row.jurisdiction == c], c, threshold)
+        for c in codes
+    ]
+    pooled = [tr for tr in run.trials if tr.row.jurisdiction in codes]
+    return {
+        "fingerprint": run.fingerprint,
+        "threshold": threshold,
+        "as_of": run.as_of.isoformat(),
+        "bits": run.bits,
+        "basis": "global",
+        "date_rule": DATE_RULE,
+        "n_background": run.n_background,
+        "background": "ChEMBL approved drugs (CC BY-SA 3.0), minus registry substances and class members",
+        "dates": [d.isoformat() for d in run.dates],
+        "jurisdictions": per,
+        "overall": _group(run, pooled, "all", threshold),
+    }
+
+
+def sweep_rows(
+    runs: Sequence[Run], thresholds: Sequence[float] = THRESHOLDS
+) -> list[dict[str, Any]]:
+    """Recall against false-alarm rate, pooled over jurisdictions, per fingerprint and threshold."""
+    out = []
+    for r in runs:
+        codes = sorted({tr.row.jurisdiction for tr in r.trials})
+        per_test = [tr.row.jurisdiction for tr in r.trials]
+        for t in thresholds:
+            warned = [tr for tr in r.trials if tr.verdict.warned(t)]
+            by_sim = [tr for tr in r.trials if "similarity" in tr.verdict.signals(t)]
+            out.append(
+                {
+                    "fingerprint": r.fingerprint,
+                    "threshold": t,
+                    "n_later_controlled": len(r.trials),
+                    "n_warned": len(warned),
+                    "recall": _rate(len(warned), len(r.trials)),
+                    "recall_similarity": _rate(len(by_sim), len(r.trials)),
+                    "median_lead_months": _months(
+                        _quartiles([tr.row.lag_days for tr in warned])[1]
+                    ),
+                    "false_alarm_rate": _mean(
+                        [r.far(tr.row.jurisdiction, tr.t, t) for tr in r.trials]
+                    ),
+                    "false_alarm_rate_now": _mean(
+                        [r.background[(r.as_of, c)].rate(t) for c in per_test]
+                    ),
+                    "by_jurisdiction": {
+                        c: _rate(
+                            sum(
+                                tr.verdict.warned(t) for tr in r.trials if tr.row.jurisdiction == c
+                            ),
+                            sum(tr.row.jurisdiction == c for tr in r.trials),
+                        )
+                        for c in codes
+                    },
+                }
+            )
+    return out
+
+
+def choose(
+    rows: Sequence[dict[str, Any]], *, max_false_alarm: float = 0.01
+) -> dict[str, Any] | None:
+    """The sweep row with the highest recall whose false-alarm rates (backtest and now) are in bound.
+
+    Ties go to the lower current false-alarm rate, then the higher threshold.
+    """
+    ok = [
+        r
+        for r in rows
+        if r["recall"] is not None
+        and (r["false_alarm_rate"] or 0.0) <= max_false_alarm
+        and (r["false_alarm_rate_now"] or 0.0) <= max_false_alarm
+    ]
+    if not ok:
+        return None
+    return max(ok, key=lambda r: (r["recall"], -(r["false_alarm_rate_now"] or 0.0), r["threshold"]))
+
+
+# --------------------------------------------------------------------------- counterfactual
+
+
+def counterfactual(
+    snapshot: Snapshot,
+    *,
+    as_of: date,
+    since: Sequence[date] = COUNTERFACTUAL_SINCE,
+    jurisdictions: Sequence[str] | None = None,
+) -> list[dict[str, Any]]:
+    """Had a jurisdiction's class law been in force from an earlier day D: what would it have covered?
+
+    For each jurisdiction with a class definition and each D before its first class act: the
+    individual listings there that took effect on or after D and before the class law, which
+    of them the class's structural rules cover, how many months earlier they would have been
+    controlled (listing day - D), and, for those with a recorded first appearance, the lag saved
+    (the lag point value, capped at listing day - D; never below zero).
+    """
+    codes = {j.upper() for j in jurisdictions} if jurisdictions else None
+    law: dict[str, date] = {}
+    for c in snapshot.classes:
+        first = first_control(tuple(a for a in c.acts if a.effective_date <= as_of))
+        if first is not None and (
+            c.jurisdiction not in law or first.effective_date < law[c.jurisdiction]
+        ):
+            law[c.jurisdiction] = first.effective_date
+    out: list[dict[str, Any]] = []
+    for code, law_date in sorted(law.items()):
+        if codes is not None and code not in codes:
+            continue
+        classes = [c for c in snapshot.classes if c.jurisdiction == code]
+        rows = {
+            r.key: r
+            for r in lag_rows(snapshot, as_of=as_of, basis="global", jurisdictions=[code]).rows
+        }
+        listings = []
+        for s in snapshot.substances:
+            first = first_control(
+                tuple(a for a in s.acts.get(code, ()) if a.effective_date <= as_of)
+            )
+            if first is None or first.effective_date >= law_date:
+                continue
+            covered = [c.key for c in classes if c.compiled.match(s.mol).member]
+            listings.append((s, first, covered))
+        for d in since:
+            if d >= law_date:
+                continue
+            subs: list[dict[str, Any]] = []
+            for s, first, covered in listings:
+                if first.effective_date < d:
+                    continue
+                forward = (first.effective_date - d).days
+                row = rows.get(s.key)
+                saved = None
+                lag = None
+                if covered and row is not None and row.end_date == first.effective_date:
+                    lag = row.lag_days
+                    saved = max(min(row.lag_days, forward), 0)
+                subs.append(
+                    {
+                        "name": s.name,
+                        "key": s.key,
+                        "controlled": first.effective_date.isoformat(),
+                        "citation": first.citation,
+                        "covered": bool(covered),
+                        "class_keys": covered,
+                        "months_earlier": _months(forward) if covered else None,
+                        "lag_months": _months(lag),
+                        "lag_months_saved": _months(saved),
+                    }
+                )
+            cov = [x for x in subs if x["covered"]]
+            saved_vals: list[float] = [
+                x["lag_months_saved"] for x in cov if x["lag_months_saved"] is not None
+            ]
+            earlier: list[float] = [x["months_earlier"] for x in cov]
+            out.append(
+                {
+                    "jurisdiction": code,
+                    "class_law_date": law_date.isoformat(),
+                    "since": d.isoformat(),
+                    "n_listings": len(subs),
+                    "n_covered": len(cov),
+                    "months_earlier_total": round(sum(earlier), 1),
+                    "months_earlier_median": _quartiles(earlier)[1],
+                    "n_with_appearance": len(saved_vals),
+                    "lag_months_saved_total": round(sum(saved_vals), 1),
+                    "lag_months_saved_median": _quartiles(saved_vals)[1],
+                    "substances": sorted(subs, key=lambda x: (x["controlled"], x["name"])),
+                }
+            )
+    return out

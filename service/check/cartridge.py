@@ -1,0 +1,230 @@
+"""Similarity and class-scaffold search in PostgreSQL with the RDKit cartridge.
+
+The alternative to the in-memory search of :mod:`service.check.index`, chosen by
+`ANALOGWATCH_SEARCH_BACKEND=cartridge`. The verdict logic stays in
+:func:`service.check.service.check_parsed`; only two questions move into the database:
+
+* the k nearest substances controlled in J on d (Tanimoto, Morgan), answered with the
+  `<%>` distance operator on `substance_structures.mfp` (GiST, k-nearest-neighbour order);
+* which class scaffolds the query contains (`mol @> qmol` on `class_scaffolds`), the
+  prefilter before the class rules, which still run in Python.
+
+Both paths give the same answers: the stored fingerprints are the application's own bits
+(:func:`fingerprint_bytes`, the settings' radius and size), not the cartridge's
+`morganbv_fp`, so a cartridge built on another RDKit version cannot disagree; ties are
+broken by substance id as the in-memory ranking does (tests/cartridge/).
+
+Tables (revision 0003) exist only where the extension does; :func:`sync_structures` fills
+them after a registry load and whenever an index is rebuilt (reported substances).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+from rdkit import Chem, DataStructs
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
+
+from service.chem.fingerprints import fingerprint
+
+CARTRIDGE_TABLES = frozenset({"substance_structures", "class_scaffolds"})
+
+
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Alembic autogenerate filter: never reflect the cartridge tables (unknown column types)."""
+    return not (type_ == "table" and name in CARTRIDGE_TABLES)
+
+
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """Alembic autogenerate filter: the cartridge tables and their indexes are not models."""
+    if type_ == "table" and name in CARTRIDGE_TABLES:
+        return False
+    table = getattr(obj, "table", None)
+    return not (table is not None and getattr(table, "name", None) in CARTRIDGE_TABLES)
+
+
+def installed(conn: Connection) -> bool:
+    """True when this database has the cartridge tables of revision 0003."""
+    if conn.dialect.name != "postgresql":
+        return False
+    found = conn.execute(text("SELECT to_regclass('substance_structures') IS NOT NULL")).scalar()
+    return bool(found)
+
+
+def fingerprint_bytes(mol: Chem.Mol, radius: int, bits: int) -> bytes:
+    """Morgan bit vector as RDKit binary text, the input of the cartridge's bfp_from_binary_text."""
+    return bytes(DataStructs.BitVectToBinaryText(fingerprint(mol, "morgan", radius, bits)))
+
+
+_UPSERT_STRUCTURE = text(
+    """
+    INSERT INTO substance_structures (substance_id, smiles, fp_radius, fp_bits, mol, mfp)
+    VALUES (:id, :smiles, :radius, :bits, mol_from_smiles(CAST(CAST(:smiles AS text) AS cstring)),
+            bfp_from_binary_text(:fp))
+    ON CONFLICT (substance_id) DO UPDATE SET
+        smiles = EXCLUDED.smiles, fp_radius = EXCLUDED.fp_radius, fp_bits = EXCLUDED.fp_bits,
+        mol = EXCLUDED.mol, mfp = EXCLUDED.mfp
+    """
+)
+_UPSERT_SCAFFOLD = text(
+    """
+    INSERT INTO class_scaffolds (class_id, smarts, scaffold)
+    VALUES (:id, :smarts, qmol_from_smarts(CAST(CAST(:smarts AS text) AS cstring)))
+    ON CONFLICT (class_id) DO UPDATE SET smarts = EXCLUDED.smarts, scaffold = EXCLUDED.scaffold
+    """
+)
+
+
+def sync_structures(conn: Connection, *, radius: int, bits: int) -> dict[str, int]:
+    """Bring the cartridge tables up to date with `substances` and `class_definitions`.
+
+    Writes only rows whose structure, scaffold or fingerprint settings changed (rows of
+    deleted substances and classes go by ON DELETE CASCADE). Returns the counts written;
+    an empty dict where the cartridge is not installed. Runs in the caller's transaction.
+    """
+    if not installed(conn):
+        return {}
+    from service.chem.standardize import parse_smiles
+
+    rows = conn.execute(
+        text(
+            "SELECT s.id, s.smiles, st.smiles, st.fp_radius, st.fp_bits FROM substances s"
+            " LEFT JOIN substance_structures st ON st.substance_id = s.id ORDER BY s.id"
+        )
+    ).all()
+    stale = [
+        {"id": sid, "smiles": smi, "radius": radius, "bits": bits}
+        for sid, smi, old, r, b in rows
+        if old != smi or r != radius or b != bits
+    ]
+    for p in stale:
+        p["fp"] = fingerprint_bytes(parse_smiles(p["smiles"]), radius, bits)
+    if stale:
+        conn.execute(_UPSERT_STRUCTURE, stale)
+    classes = conn.execute(
+        text(
+            "SELECT c.id, c.rules, cs.smarts FROM class_definitions c"
+            " LEFT JOIN class_scaffolds cs ON cs.class_id = c.id ORDER BY c.id"
+        )
+    ).all()
+    scaffolds = []
+    for cid, rules, old in classes:
+        smarts = (json.loads(rules) if isinstance(rules, str) else rules).get("scaffold", "")
+        if smarts != old:
+            scaffolds.append({"id": cid, "smarts": smarts})
+    if scaffolds:
+        conn.execute(_UPSERT_SCAFFOLD, scaffolds)
+    return {"structures": len(stale), "scaffolds": len(scaffolds)}
+
+
+_NEAREST = text(
+    """
+    SELECT substance_id, tanimoto_sml(mfp, q.fp) AS similarity
+    FROM substance_structures, (SELECT bfp_from_binary_text(:fp) AS fp) AS q
+    WHERE substance_id = ANY(:ids)
+    ORDER BY mfp <%> q.fp, substance_id
+    LIMIT :k
+    """
+)
+_SCAFFOLDS = text(
+    """
+    WITH q AS (SELECT mol_from_smiles(CAST(CAST(:smiles AS text) AS cstring)) AS m)
+    SELECT (SELECT m IS NULL FROM q) AS unreadable,
+           array(SELECT class_id FROM class_scaffolds, q
+                 WHERE scaffold IS NULL OR q.m @> scaffold) AS classes
+    """
+)
+_SUBSTRUCTURE = text(
+    "SELECT substance_id FROM substance_structures"
+    " WHERE mol @> qmol_from_smarts(CAST(CAST(:smarts AS text) AS cstring)) ORDER BY substance_id"
+)
+
+
+class CartridgeSearch:
+    """Runs the similarity ranking and the scaffold prefilter in PostgreSQL.
+
+    Safe across fork: a process that did not create it opens its own engine.
+    """
+
+    def __init__(self, engine: Engine, *, radius: int, bits: int) -> None:
+        self._url = engine.url
+        self._engine = engine
+        self._pid = os.getpid()
+        self.radius, self.bits = radius, bits
+        self._ids: dict[tuple[str, str, date], list[int]] = {}
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A connection of this process's engine."""
+        if os.getpid() != self._pid:
+            from service.db import make_engine
+
+            self._engine = make_engine(self._url.render_as_string(hide_password=False))
+            self._pid = os.getpid()
+        with self._engine.connect() as conn:
+            yield conn
+
+    def query(self, index: Any, mol: Chem.Mol, smiles: str) -> CartridgeQuery:
+        """Start answering questions about one standardized query structure."""
+        return CartridgeQuery(self, index, mol, smiles)
+
+    def controlled_ids(self, index: Any, code: str, day: date) -> list[int]:
+        """Substance ids controlled in J on d (cached per index version)."""
+        key = (index.version, code, day)
+        ids = self._ids.get(key)
+        if ids is None:
+            subs = index.snapshot.substances
+            ids = sorted(subs[i].id for i in index.controlled_positions(code, day))
+            if len(self._ids) > 4096:
+                self._ids.clear()
+            self._ids[key] = ids
+        return ids
+
+    def substructure_ids(self, smarts: str) -> list[int]:
+        """Ids of registry substances containing a SMARTS pattern (GiST on `mol`)."""
+        with self.connect() as conn:
+            return [r[0] for r in conn.execute(_SUBSTRUCTURE, {"smarts": smarts})]
+
+
+class CartridgeQuery:
+    """One query structure against the database; each answer costs one round trip."""
+
+    def __init__(self, search: CartridgeSearch, index: Any, mol: Chem.Mol, smiles: str) -> None:
+        self.search, self.index, self.mol, self.smiles = search, index, mol, smiles
+        self._fp: bytes | None = None
+        self._classes: frozenset[int] | None = None
+        self._unreadable = False
+
+    def neighbors(self, code: str, day: date, k: int) -> list[dict[str, Any]]:
+        """The k most similar substances controlled in J on d, like the in-memory ranking."""
+        if self._fp is None:
+            self._fp = fingerprint_bytes(self.mol, self.search.radius, self.search.bits)
+        ids = self.search.controlled_ids(self.index, code, day)
+        if not ids or k <= 0:
+            return []
+        with self.search.connect() as conn:
+            rows = conn.execute(_NEAREST, {"fp": self._fp, "ids": ids, "k": k}).all()
+        out = []
+        for sid, sim in rows:
+            s = self.index.by_id[sid]
+            out.append(
+                {"name": s.name, "inchikey": s.inchikey, "id": s.id, "similarity": round(sim, 4)}
+            )
+        return out
+
+    def may_match(self, class_id: int) -> bool:
+        """False only when the database says the query lacks the class's scaffold."""
+        if self._classes is None:
+            with self.search.connect() as conn:
+                unreadable, classes = conn.execute(_SCAFFOLDS, {"smiles": self.smiles}).one()
+            self._unreadable = bool(unreadable)
+            self._classes = frozenset(classes or ())
+        return self._unreadable or class_id in self._classes

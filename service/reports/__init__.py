@@ -1,0 +1,1 @@
+"""Periodic reports: the unscheduled-lookalike report, stored with its parameters."""

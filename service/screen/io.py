@@ -1,0 +1,134 @@
+"""Screening input and output: stream records from .smi/.csv/.sdf/.parquet, shape result rows.
+
+Input is read lazily, one record at a time (Parquet in record batches), so memory stays
+bounded by the chunks in flight, never by the library's size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from service.check.batch import Item, read_items
+from service.chem.errors import StructureError
+
+SUFFIXES = (".smi", ".smiles", ".txt", ".csv", ".sdf", ".sd", ".parquet")
+MAX_INPUT_CHARS = 200  # the `input` column keeps the start of each record, for reading back
+
+_STRUCTURE_COLUMNS = {
+    "smiles": "smiles",
+    "structure": None,
+    "inchi": "inchi",
+    "molblock": "molfile",
+}
+_ID_COLUMNS = ("id", "name", "identifier")
+
+
+def iter_records(path: Path, *, batch_size: int = 10_000) -> Iterator[Item]:
+    """Stream a library's records in file order; unknown suffixes raise StructureError."""
+    suffix = path.suffix.lower()
+    if suffix != ".parquet":
+        if suffix not in SUFFIXES:
+            raise StructureError(
+                f"{path.name}: unknown file type {suffix!r} (use .smi, .csv, .sdf or .parquet)"
+            )
+        yield from read_items(path)
+        return
+    pf = pq.ParquetFile(path)
+    cols = {name.lower(): name for name in pf.schema_arrow.names}
+    found = next((c for c in _STRUCTURE_COLUMNS if c in cols), None)
+    if found is None:
+        raise StructureError(f"{path.name}: no smiles, structure, inchi or molblock column")
+    struct, kind = cols[found], _STRUCTURE_COLUMNS[found]
+    ident = next((cols[c] for c in _ID_COLUMNS if c in cols), None)
+    columns = [struct] + ([ident] if ident else [])
+    for batch in pf.iter_batches(batch_size=batch_size, columns=columns):
+        structures = batch.column(struct).to_pylist()
+        ids = batch.column(ident).to_pylist() if ident else [None] * len(structures)
+        for sid, text in zip(ids, structures, strict=True):
+            yield Item(None if sid is None else str(sid), text or "", kind)
+
+
+def count_records(path: Path) -> int | None:
+    """Records in a library, cheaply (no parsing); None when it cannot be told."""
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        return int(pq.ParquetFile(path).metadata.num_rows)
+    n = 0
+    with path.open("rb") as f:
+        if suffix in (".smi", ".smiles", ".txt"):
+            for line in f:
+                s = line.strip()
+                n += bool(s) and not s.startswith(b"#")
+        elif suffix == ".csv":
+            n = max(sum(1 for _ in f) - 1, 0)  # approximate when fields hold newlines
+        elif suffix in (".sdf", ".sd"):
+            n = sum(1 for line in f if line.strip() == b"$$$$")
+        else:
+            return None
+    return n
+
+
+def schema(codes: tuple[str, ...]) -> pa.Schema:
+    """The output schema: identity columns, then five columns per jurisdiction."""
+    fields = [
+        pa.field("row", pa.int64(), nullable=False),
+        pa.field("id", pa.string()),
+        pa.field("input", pa.string()),
+        pa.field("smiles", pa.string()),
+        pa.field("inchikey", pa.string()),
+        pa.field("error", pa.string()),
+    ]
+    for code in codes:
+        fields += [
+            pa.field(f"{code}_status", pa.string()),
+            pa.field(f"{code}_match", pa.string()),
+            pa.field(f"{code}_citation", pa.string()),
+            pa.field(f"{code}_reasons", pa.string()),
+            pa.field(f"{code}_nearest", pa.string()),
+            pa.field(f"{code}_similarity", pa.float64()),
+        ]
+    return pa.schema(fields)
+
+
+def row(number: int, item: Item, result: dict[str, Any], codes: tuple[str, ...]) -> dict[str, Any]:
+    """Flatten one check result (or error) into an output row."""
+    out: dict[str, Any] = {
+        "row": number,
+        "id": item.id,
+        "input": item.structure[:MAX_INPUT_CHARS] if item.input_type != "molfile" else None,
+        "smiles": result.get("smiles"),
+        "inchikey": result.get("inchikey"),
+        "error": result.get("error"),
+    }
+    verdicts = {v["jurisdiction"]: v for v in result.get("verdicts", ())}
+    for code in codes:
+        v = verdicts.get(code)
+        match = citation = reasons = nearest = similarity = None
+        if v is not None:
+            if v["substance"]:
+                match, citation = v["substance"]["name"], v["substance"]["citation"]
+            elif v["class_match"]:
+                cm = v["class_match"]
+                clauses = ",".join(c["key"] for c in cm["clauses"])
+                match, citation = f"{cm['key']} clauses {clauses}", cm["citation"]
+            reasons = ",".join(v["reasons"]) or None
+            if v["neighbors"]:
+                nearest = v["neighbors"][0]["name"]
+                similarity = float(v["neighbors"][0]["similarity"])
+        out[f"{code}_status"] = v["status"] if v else None
+        out[f"{code}_match"] = match
+        out[f"{code}_citation"] = citation
+        out[f"{code}_reasons"] = reasons
+        out[f"{code}_nearest"] = nearest
+        out[f"{code}_similarity"] = similarity
+    return out
+
+
+def to_table(rows: list[dict[str, Any]], codes: tuple[str, ...]) -> pa.Table:
+    """Rows as an Arrow table of the output schema."""
+    return pa.Table.from_pylist(rows, schema=schema(codes))

@@ -1,0 +1,403 @@
+"""Run a screen: chunks in flight on local processes or a Dask cluster, parts, manifest, resume.
+
+Layout while running, beside the output `RESULTS.parquet`:
+
+    RESULTS.parquet.parts/manifest.json     what is being screened (input file identity,
+                                            options, registry version, chunk size)
+    RESULTS.parquet.parts/part-000042.parquet   chunk 42, written atomically when finished
+
+A restart with the same manifest skips every chunk whose part exists; a different input,
+option or registry refuses to mix results (unless `fresh`). When all chunks are done the
+parts are concatenated, in input order, into the output and the directory is removed.
+
+Memory is bounded: at most `2 x workers + 2` chunks are read ahead and in flight, and the
+final concatenation streams one part at a time.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import multiprocessing as mp
+import os
+import shutil
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from service.check.batch import Item, check_item
+from service.check.index import WatchIndex
+from service.check.service import CheckOptions
+from service.errors import AnalogwatchError
+from service.registry.snapshot import Snapshot
+from service.screen import io
+
+MANIFEST_VERSION = 1
+Chunk = tuple[int, int, list[Item]]  # (chunk number, first row, records)
+Rows = list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenJob:
+    """What to screen, where to write it, and on which engine."""
+
+    source: Path
+    out: Path
+    options: CheckOptions
+    chunk_size: int = 1000
+    engine: str = "local"  # local | dask
+    workers: int | None = None  # local: processes (default every core); dask: LocalCluster size
+    scheduler: str | None = None  # dask: address of an existing cluster
+    fresh: bool = False  # discard the parts of an earlier, different run
+
+
+@dataclass(slots=True)
+class ScreenSummary:
+    """What a run did."""
+
+    out: Path
+    rows: int = 0
+    errors: int = 0
+    flagged: dict[str, int] = field(default_factory=dict)
+    chunks: int = 0
+    chunks_skipped: int = 0
+    seconds: float = 0.0
+    workers: int = 1
+    engine: str = "local"
+
+    @property
+    def mol_per_s(self) -> float:
+        """Records screened per second in this run (skipped chunks excluded)."""
+        return self.screened / self.seconds if self.seconds else 0.0
+
+    screened: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain-data form for JSON output."""
+        return {
+            "out": str(self.out),
+            "rows": self.rows,
+            "errors": self.errors,
+            "flagged": self.flagged,
+            "chunks": self.chunks,
+            "chunks_skipped": self.chunks_skipped,
+            "screened": self.screened,
+            "seconds": round(self.seconds, 3),
+            "mol_per_s": round(self.mol_per_s, 1),
+            "engine": self.engine,
+            "workers": self.workers,
+        }
+
+
+def screen_rows(index: WatchIndex, chunk: Chunk, options: CheckOptions) -> tuple[int, Rows]:
+    """Check one chunk; every record gives a row, a bad one with its reason in `error`."""
+    number, first, items = chunk
+    codes = options.jurisdictions or ()
+    rows = []
+    for i, item in enumerate(items):
+        try:
+            result = check_item(index, item, options)
+        except Exception as exc:  # never stop a library run on one record
+            result = {"error": f"internal error: {type(exc).__name__}: {exc}"}
+        rows.append(io.row(first + i, item, result, codes))
+    return number, rows
+
+
+def chunks(items: Iterable[Item], size: int) -> Iterator[Chunk]:
+    """Number the records and cut them into chunks of `size`."""
+    batch: list[Item] = []
+    number = first = 0
+    for n, it in enumerate(items):
+        if not batch:
+            first = n
+        batch.append(it)
+        if len(batch) >= size:
+            yield number, first, batch
+            number, batch = number + 1, []
+    if batch:
+        yield number, first, batch
+
+
+# --- parts and manifest ------------------------------------------------------------
+
+
+def parts_dir(out: Path) -> Path:
+    """Directory of the part files and manifest of a run writing `out`."""
+    return out.with_name(out.name + ".parts")
+
+
+def _part(parts: Path, number: int) -> Path:
+    return parts / f"part-{number:06d}.parquet"
+
+
+def _manifest(job: ScreenJob, index: WatchIndex) -> dict[str, Any]:
+    st = job.source.stat()
+    o = job.options
+    return {
+        "version": MANIFEST_VERSION,
+        "input": {
+            "path": str(job.source.resolve()),
+            "size": st.st_size,
+            "mtime_ns": st.st_mtime_ns,
+        },
+        "chunk_size": job.chunk_size,
+        "options": {
+            "as_of": o.as_of.isoformat(),
+            "jurisdictions": list(o.jurisdictions or ()),
+            "threshold": o.threshold,
+            "top_k": o.top_k,
+        },
+        "registry": {"digest": index.snapshot.digest, "version": index.version},
+        "fingerprint": {"radius": index.radius, "bits": index.bits},
+    }
+
+
+def _prepare_parts(job: ScreenJob, index: WatchIndex) -> tuple[Path, set[int]]:
+    """Create or reopen the parts directory; return it and the chunk numbers already done."""
+    parts = parts_dir(job.out)
+    manifest = _manifest(job, index)
+    path = parts / "manifest.json"
+    if parts.exists() and job.fresh:
+        shutil.rmtree(parts)
+    if parts.exists():
+        try:
+            old = json.loads(path.read_text())
+        except (OSError, ValueError):
+            old = None
+        if old != manifest:
+            raise AnalogwatchError(
+                f"{parts} holds an unfinished screen of other input, options or registry; "
+                "remove it or pass --fresh to start over"
+            )
+        done = {int(p.stem.split("-")[1]) for p in parts.glob("part-*.parquet")}
+        return parts, done
+    parts.mkdir(parents=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(manifest, indent=2))
+    os.replace(tmp, path)
+    return parts, set()
+
+
+def _write_part(parts: Path, number: int, rows: Rows, codes: tuple[str, ...]) -> None:
+    tmp = parts / f".part-{number:06d}.tmp"
+    pq.write_table(io.to_table(rows, codes), tmp)
+    os.replace(tmp, _part(parts, number))  # atomic: a part exists only when complete
+
+
+def _merge(parts: Path, out: Path, count: int, codes: tuple[str, ...]) -> None:
+    tmp = out.with_name(out.name + ".tmp")
+    with pq.ParquetWriter(tmp, io.schema(codes)) as writer:
+        for number in range(count):
+            writer.write_table(pq.read_table(_part(parts, number)))
+    os.replace(tmp, out)
+    shutil.rmtree(parts)
+
+
+# --- engines -----------------------------------------------------------------------
+
+
+class _Inline:
+    """One process, no pool: the one-core figure and small runs."""
+
+    slots = 1
+
+    def __init__(self, index: WatchIndex, options: CheckOptions) -> None:
+        self.index, self.options = index, options
+
+    def submit(self, chunk: Chunk) -> tuple[int, Rows]:
+        return screen_rows(self.index, chunk, self.options)
+
+    def first_done(self, pending: deque[Any]) -> tuple[int, Rows]:
+        result: tuple[int, Rows] = pending.popleft()
+        return result
+
+    def close(self) -> None:
+        pass
+
+
+_local_state: tuple[WatchIndex, CheckOptions] | None = None
+
+
+def _local_task(chunk: Chunk) -> tuple[int, Rows]:
+    assert _local_state is not None
+    return screen_rows(_local_state[0], chunk, _local_state[1])
+
+
+class _LocalPool:
+    """Fork workers that inherit the index (built once in the parent, never pickled)."""
+
+    def __init__(self, index: WatchIndex, options: CheckOptions, processes: int) -> None:
+        global _local_state
+        _local_state = (index, options)
+        # forked before any input is read, so no reader thread is copied into the workers
+        self.pool = mp.get_context("fork").Pool(processes)
+        self.slots = processes
+
+    def submit(self, chunk: Chunk) -> Any:
+        return self.pool.apply_async(_local_task, (chunk,))
+
+    def first_done(self, pending: deque[Any]) -> tuple[int, Rows]:
+        result: tuple[int, Rows] = pending.popleft().get()  # in submission order
+        return result
+
+    def close(self) -> None:
+        global _local_state
+        self.pool.terminate()
+        self.pool.join()
+        _local_state = None
+
+
+# each Dask worker process builds the index once per registry version and keeps it
+_worker_indexes: dict[tuple[str, int, int], WatchIndex] = {}
+_worker_lock = threading.Lock()
+
+
+def worker_index(snapshot: Snapshot, token: str, radius: int, bits: int) -> WatchIndex:
+    """The index of a snapshot in this worker process, built on first use."""
+    key = (token, radius, bits)
+    with _worker_lock:
+        index = _worker_indexes.get(key)
+        if index is None:
+            _worker_indexes.clear()  # one registry version at a time
+            index = WatchIndex.build(snapshot, version=token, radius=radius, bits=bits)
+            _worker_indexes[key] = index
+    return index
+
+
+def _dask_task(
+    snapshot: Snapshot, token: str, radius: int, bits: int, options: CheckOptions, chunk: Chunk
+) -> tuple[int, Rows]:
+    return screen_rows(worker_index(snapshot, token, radius, bits), chunk, options)
+
+
+class _Dask:
+    """Chunks as tasks on a dask.distributed cluster; the snapshot is broadcast once."""
+
+    def __init__(
+        self, index: WatchIndex, options: CheckOptions, scheduler: str | None, workers: int | None
+    ) -> None:
+        try:  # typed as Any: distributed ships without type hints
+            dist: Any = importlib.import_module("distributed")
+        except ImportError:  # pragma: no cover - depends on the install
+            raise AnalogwatchError(
+                "--engine dask needs dask.distributed: pip install 'analogwatch[dask]'"
+            ) from None
+        self.cluster: Any = None
+        self.wait = dist.wait
+        if scheduler:
+            self.client = dist.Client(scheduler, timeout=30)
+        else:
+            n = workers or os.cpu_count() or 1
+            self.cluster = dist.LocalCluster(
+                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None
+            )
+            self.client = dist.Client(self.cluster)
+        self.options = options
+        self.radius, self.bits = index.radius, index.bits
+        # a token unique to this registry version: workers key their index cache on it
+        self.token = f"{index.snapshot.digest}:{index.version}"
+        self.snapshot = self.client.scatter(index.snapshot, broadcast=True)
+        self.slots = max(1, sum(self.client.nthreads().values()))
+
+    def submit(self, chunk: Chunk) -> Any:
+        return self.client.submit(
+            _dask_task,
+            self.snapshot,
+            self.token,
+            self.radius,
+            self.bits,
+            self.options,
+            chunk,
+            pure=False,
+        )
+
+    def first_done(self, pending: deque[Any]) -> tuple[int, Rows]:
+        done = self.wait(list(pending), return_when="FIRST_COMPLETED").done
+        future = next(f for f in pending if f in done)
+        pending.remove(future)
+        result: tuple[int, Rows] = future.result()
+        future.release()
+        return result
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+# --- the run -----------------------------------------------------------------------
+
+
+def run_screen(
+    index: WatchIndex,
+    job: ScreenJob,
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> ScreenSummary:
+    """Screen `job.source` into `job.out`; resumable; `progress(n)` after every chunk."""
+    if job.chunk_size < 1:
+        raise AnalogwatchError("chunk size must be at least 1")
+    if job.engine not in ("local", "dask"):
+        raise AnalogwatchError(f"unknown engine {job.engine!r}; use local or dask")
+    codes = tuple(job.options.jurisdictions or sorted(index.snapshot.jurisdictions))
+    options = replace(job.options, jurisdictions=codes)
+    job = replace(job, options=options)
+    parts, done = _prepare_parts(job, index)
+    summary = ScreenSummary(out=job.out, engine=job.engine, flagged=dict.fromkeys(codes, 0))
+
+    if job.engine == "dask":
+        engine: Any = _Dask(index, options, job.scheduler, job.workers)
+    else:
+        n = job.workers or os.cpu_count() or 1
+        engine = _Inline(index, options) if n <= 1 else _LocalPool(index, options, n)
+    summary.workers = engine.slots
+
+    def finish(result: tuple[int, Rows]) -> None:
+        number, rows = result
+        _write_part(parts, number, rows, codes)
+        summary.screened += len(rows)
+        if progress:
+            progress(len(rows))
+
+    t0 = time.perf_counter()
+    count = 0
+    try:
+        pending: deque[Any] = deque()
+        window = 2 * engine.slots + 2
+        for chunk in chunks(io.iter_records(job.source), job.chunk_size):
+            count += 1
+            if chunk[0] in done:
+                summary.chunks_skipped += 1
+                if progress:
+                    progress(len(chunk[2]))
+                continue
+            pending.append(engine.submit(chunk))
+            while len(pending) >= window:
+                finish(engine.first_done(pending))
+        while pending:
+            finish(engine.first_done(pending))
+    finally:
+        engine.close()
+    summary.seconds = time.perf_counter() - t0
+    summary.chunks = count
+    _merge(parts, job.out, count, codes)
+    _tally(summary, codes)
+    return summary
+
+
+def _tally(summary: ScreenSummary, codes: tuple[str, ...]) -> None:
+    """Count rows, errors and flagged compounds from the output, streaming its batches."""
+    pf = pq.ParquetFile(summary.out)
+    columns = ["error"] + [f"{c}_status" for c in codes]
+    for batch in pf.iter_batches(columns=columns, batch_size=65_536):
+        data = batch.to_pydict()
+        summary.rows += batch.num_rows
+        summary.errors += sum(e is not None for e in data["error"])
+        for c in codes:
+            summary.flagged[c] += sum(s not in (None, "not_flagged") for s in data[f"{c}_status"])

@@ -1,0 +1,1 @@
+"""Server-rendered pages for analysts: search, substance, check, lag, reports, backtest."""

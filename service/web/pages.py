@@ -1,0 +1,394 @@
+"""What the pages show, as plain data built from the check engine and the lag analytics.
+
+No HTTP and no HTML here: the router validates the query, calls these, and renders.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from service.check import batch, service, substances
+from service.check.index import WatchIndex
+from service.chem import depict
+from service.chem.errors import StructureError
+from service.chem.fingerprints import fingerprint, tanimoto_many
+from service.chem.standardize import parse_smiles
+from service.lag import service as lag
+from service.registry.snapshot import SubstanceFact
+
+PAGE_SIZE = 50
+NEIGHBOURS = 8
+SIMILAR = 10
+PICTURE_LIMIT = 30  # structures drawn on the check page; the table and CSV have them all
+STATUS_LABELS = {
+    "controlled": "controlled",
+    "controlled_by_class": "controlled by class",
+    "lookalike": "lookalike",
+    "not_flagged": "not flagged",
+}
+
+
+def svg_data_uri(svg: str) -> str:
+    """An SVG as a data: URI for an <img> (the page's CSP allows data: images only)."""
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
+
+
+def source_urls(text: str | None) -> list[str]:
+    """The public http(s) addresses in a source field (some list several, split by `;`)."""
+    return [t for t in re.split(r"[\s;,]+", text or "") if t.startswith(("https://", "http://"))]
+
+
+def picture_of(smiles: str) -> str | None:
+    """A structure from SMILES as a data: URI, or None when it does not parse."""
+    try:
+        return svg_data_uri(depict.svg(parse_smiles(smiles), width=240, height=180))
+    except StructureError:
+        return None
+
+
+# --------------------------------------------------------------------------- search
+
+
+def verdicts(
+    index: WatchIndex, s: SubstanceFact, on: date, threshold: float
+) -> list[dict[str, Any]]:
+    """The check verdict of a registry substance in every jurisdiction on a day."""
+    parsed, _ = service.resolve(index, s.inchikey, "inchikey")
+    options = service.CheckOptions(as_of=on, threshold=threshold, top_k=1)
+    result = service.check_parsed(index, parsed, options, query=s.inchikey, named=s)
+    return list(result["verdicts"])
+
+
+@dataclass(slots=True)
+class SearchOutcome:
+    """Substances found by text, or by structure (exact and similar), and a note."""
+
+    found: list[SubstanceFact] = field(default_factory=list)
+    count: int = 0
+    similar: list[tuple[SubstanceFact, float]] = field(default_factory=list)
+    structure: dict[str, Any] | None = None  # the query read as a structure
+    note: str | None = None
+
+
+def search(
+    index: WatchIndex,
+    *,
+    q: str,
+    family: str | None,
+    jurisdiction: str | None,
+    on: date,
+    offset: int = 0,
+) -> SearchOutcome:
+    """Find substances by name, synonym, CAS or InChIKey; else read the query as a structure."""
+    found = substances.search(index, q=q or None, family=family, jurisdiction=jurisdiction, on=on)
+    out = SearchOutcome(found=found[offset : offset + PAGE_SIZE], count=len(found))
+    if found or not q.strip():
+        return out
+    try:
+        parsed, named = service.resolve(index, q)
+    except StructureError as exc:
+        out.note = f"No substance matches {q.strip()[:100]!r}, and it is not a structure: {exc}"
+        return out
+    ident = parsed.identity
+    out.structure = {"smiles": ident.smiles, "inchikey": ident.inchikey, "formula": ident.formula}
+    same = [index.by_inchikey[ident.inchikey]] if ident.inchikey in index.by_inchikey else []
+    same += [
+        s
+        for s in index.by_connectivity.get(ident.connectivity, [])
+        if s.id not in {x.id for x in same}
+    ]
+    if named is not None and named.id not in {x.id for x in same}:
+        same.insert(0, named)
+    keep = [
+        s
+        for s in same
+        if (not family or s.family == family)
+        and (not jurisdiction or s.act_in_force(jurisdiction, on) is not None)
+    ]
+    out.found, out.count = keep, len(keep)
+    sims = tanimoto_many(
+        fingerprint(parsed.mol, index.fp_kind, index.radius, index.bits), index.fps
+    )
+    ranked = sorted(range(len(sims)), key=sims.__getitem__, reverse=True)
+    kept = {s.id for s in keep}
+    for i in ranked:
+        s = index.snapshot.substances[i]
+        if s.id in kept or (family and s.family != family):
+            continue
+        if jurisdiction and s.act_in_force(jurisdiction, on) is None:
+            continue
+        out.similar.append((s, round(sims[i], 2)))
+        if len(out.similar) >= SIMILAR:
+            break
+    if not keep:
+        out.note = "The structure is not in the registry; the most similar substances follow."
+    return out
+
+
+# --------------------------------------------------------------------------- substance
+
+
+def _date_key(text: str | None) -> str:
+    return text or "9999"
+
+
+def substance_view(
+    index: WatchIndex, s: SubstanceFact, on: date, threshold: float
+) -> dict[str, Any]:
+    """Identifiers, a timeline and a lag per jurisdiction, and the nearest controlled neighbours."""
+    snap = index.snapshot
+    info = substances.detail(index, s, on)
+    status = {v["jurisdiction"]: v for v in verdicts(index, s, on, threshold)}
+    coverage = lag.class_coverage(snap)
+    law = lag.class_law_dates(snap, on)
+    jurisdictions = []
+    for code, name in sorted(snap.jurisdictions.items()):
+        places = {code} | set(snap.members.get(code, frozenset()))
+        events: list[dict[str, Any]] = []
+        for p in info["appearances"]:
+            if p["place"] in places:
+                events.append(
+                    {
+                        "date": p["date"],
+                        "what": "first report",
+                        "detail": f"{p['reporter']} ({p['reporter_type']}, {p['place']})",
+                        "citation": "",
+                        "source": p["source"],
+                    }
+                )
+        for a in info["actions"].get(code, []):
+            events.append(
+                {
+                    "date": a["effective_date"],
+                    "what": a["kind"],
+                    "detail": f"schedule {a['schedule']}"
+                    + (f", until {a['end_date']}" if a["end_date"] else ""),
+                    "citation": a["citation"],
+                    "source": a["source"],
+                }
+            )
+        for c in info["classes"]:
+            if c["jurisdiction"] != code or not c["member"]:
+                continue
+            for a in c["acts"]:
+                events.append(
+                    {
+                        "date": a["effective_date"],
+                        "what": f"class ({a['kind']})",
+                        "detail": c["name"],
+                        "citation": a["citation"],
+                        "source": a["source"],
+                    }
+                )
+        events.sort(key=lambda e: _date_key(e["date"]))
+        row = lag.lag_row(
+            s,
+            jurisdiction=code,
+            basis=lag.Basis.global_,
+            as_of=on,
+            classes=coverage.get(s.id, ()),
+            members=snap.members.get(code, frozenset()),
+            class_law_date=law.get(code),
+        )
+        jurisdictions.append(
+            {"code": code, "name": name, "verdict": status.get(code), "events": events, "lag": row}
+        )
+    position = next(i for i, x in enumerate(snap.substances) if x.id == s.id)
+    sims = tanimoto_many(index.fps[position], index.fps)
+    ranked = sorted(range(len(sims)), key=sims.__getitem__, reverse=True)
+    neighbours = []
+    for i in ranked:
+        other = snap.substances[i]
+        if other is s or other.connectivity == s.connectivity:
+            continue
+        where = sorted(a.jurisdiction for a in other.controlled_anywhere(on))
+        if not where:
+            continue
+        neighbours.append({"substance": other, "similarity": round(sims[i], 2), "where": where})
+        if len(neighbours) >= NEIGHBOURS:
+            break
+    return {"info": info, "jurisdictions": jurisdictions, "neighbours": neighbours}
+
+
+# --------------------------------------------------------------------------- check
+
+
+def pasted_items(index: WatchIndex, text: str) -> list[batch.Item]:
+    """One item per non-empty line: a registry name (whole line), or a structure and an id."""
+    items = []
+    for line in text.splitlines():
+        t = line.strip()
+        if not t or t.startswith("#"):
+            continue
+        if index.lookup_name(t) is not None:
+            items.append(batch.Item(None, t))
+            continue
+        parts = t.split(None, 1)
+        items.append(batch.Item(parts[1].strip() if len(parts) > 1 else None, parts[0]))
+    return items
+
+
+def file_items(path: Path, limit: int) -> list[batch.Item]:
+    """Records of an uploaded .smi, .csv or .sdf file (at most limit + 1, to detect excess)."""
+    out = []
+    for item in batch.read_items(path):
+        out.append(item)
+        if len(out) > limit:
+            break
+    return out
+
+
+def _picture(index: WatchIndex, item: batch.Item, result: dict[str, Any]) -> dict[str, str] | None:
+    """The query drawn with the class core, or the part shared with its nearest neighbour."""
+    try:
+        parsed, _ = service.resolve(index, item.structure, item.input_type)
+    except StructureError:
+        return None
+    vs = result["verdicts"]
+    by_class = next((v for v in vs if v["class_match"]), None)
+    if by_class is not None:
+        cm = by_class["class_match"]
+        caption = f"highlighted: core of {cm['name']} ({by_class['jurisdiction']})"
+        return {"src": svg_data_uri(depict.svg(parsed.mol, cm["core_atoms"])), "caption": caption}
+    neighbours = [n for v in vs for n in v["neighbors"]]
+    if not neighbours:
+        return {"src": svg_data_uri(depict.svg(parsed.mol)), "caption": ""}
+    best = max(neighbours, key=lambda n: n["similarity"])
+    if best["similarity"] >= 1.0:
+        return {
+            "src": svg_data_uri(depict.svg(parsed.mol)),
+            "caption": f"identical to {best['name']}",
+        }
+    atoms = depict.common_atoms(parsed.mol, index.by_id[best["id"]].mol)
+    caption = f"highlighted: part shared with {best['name']} (similarity {best['similarity']:.2f})"
+    return {"src": svg_data_uri(depict.svg(parsed.mol, atoms)), "caption": caption}
+
+
+def check_items(
+    index: WatchIndex,
+    items: Sequence[batch.Item],
+    options: service.CheckOptions,
+    *,
+    pictures: bool = True,
+) -> list[dict[str, Any]]:
+    """Check every item (an unreadable one gets its error); draw the first PICTURE_LIMIT."""
+    rows = []
+    for n, item in enumerate(items, 1):
+        result = batch.check_item(index, item, options)
+        picture = None
+        if pictures and n <= PICTURE_LIMIT and "error" not in result:
+            picture = _picture(index, item, result)
+        rows.append({"n": n, "item": item, "result": result, "picture": picture})
+    return rows
+
+
+CHECK_CSV_FIELDS = [
+    "n",
+    "id",
+    "query",
+    "smiles",
+    "inchikey",
+    "as_of",
+    "jurisdiction",
+    "status",
+    "matched",
+    "schedule",
+    "citation",
+    "source",
+    "reasons",
+    "nearest",
+    "similarity",
+    "error",
+]
+
+
+def verdict_fields(v: dict[str, Any]) -> dict[str, Any]:
+    """What a verdict matched, its legal basis and its nearest controlled neighbour."""
+    basis = v["substance"] or v["class_match"] or {}
+    if v["substance"]:
+        matched = v["substance"]["name"]
+    elif v["class_match"]:
+        clauses = "; ".join(c["key"] for c in v["class_match"]["clauses"])
+        matched = f"{v['class_match']['name']} [{clauses}]" if clauses else v["class_match"]["name"]
+    else:
+        matched = ""
+    nearest = v["neighbors"][0] if v["neighbors"] else None
+    return {
+        "status": v["status"],
+        "matched": matched,
+        "schedule": basis.get("schedule", ""),
+        "citation": basis.get("citation", ""),
+        "source": basis.get("source", ""),
+        "reasons": " ".join(v["reasons"]),
+        "nearest": nearest["name"] if nearest else "",
+        "similarity": nearest["similarity"] if nearest else "",
+    }
+
+
+def check_csv_rows(rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """One CSV row per structure and jurisdiction; an unreadable structure gets one error row."""
+    for row in rows:
+        r, item = row["result"], row["item"]
+        base = {"n": row["n"], "id": item.id or "", "query": item.structure[:2000]}
+        if "error" in r:
+            yield {**base, "error": r["error"]}
+            continue
+        for v in r["verdicts"]:
+            yield {
+                **base,
+                "smiles": r["smiles"],
+                "inchikey": r["inchikey"],
+                "as_of": r["as_of"],
+                "jurisdiction": v["jurisdiction"],
+                **verdict_fields(v),
+            }
+
+
+def to_csv(rows: Iterable[dict[str, Any]], fields: Sequence[str]) -> str:
+    """Rows as CSV text with a header; cells that a spreadsheet would run as formulas are quoted."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(
+        buf, fieldnames=list(fields), extrasaction="ignore", lineterminator="\n"
+    )
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _cell(v) for k, v in row.items()})
+    return buf.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    # a user's text starting with = + - @ would run as a formula in a spreadsheet
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+# --------------------------------------------------------------------------- lag
+
+CLASS_LAW = ("before", "after", "none")
+
+
+def lag_table(
+    index: WatchIndex,
+    *,
+    jurisdictions: list[str] | None,
+    family: str | None,
+    basis: str,
+    as_of: date,
+    class_law: str | None,
+) -> lag.LagTable:
+    """Lag rows under the page's filters (class_law: first appearance before/after class laws)."""
+    table = lag.lag_rows(
+        index.snapshot, as_of=as_of, basis=basis, jurisdictions=jurisdictions, family=family
+    )
+    if class_law:
+        table = replace(table, rows=[r for r in table.rows if r.class_law == class_law])
+    return table

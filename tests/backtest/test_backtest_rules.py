@@ -1,0 +1,256 @@
+"""The backtest on small hand-built registries with answers worked out by hand."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date
+from itertools import count
+
+import pytest
+
+from service.backtest import service as bt
+from service.chem.classes import compile_class
+from service.chem.fingerprints import fingerprint, tanimoto_many
+from service.chem.standardize import standardize_smiles
+from service.dates import PartialDate
+from service.lag.service import DAYS_PER_MONTH
+from service.paths import schedules_dir
+from service.registry.snapshot import Act, AppearanceFact, ClassFact, Snapshot, SubstanceFact
+
+FENTANYL = "CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1"
+ACETYLFENTANYL = "CC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1"
+BUTYRFENTANYL = "CCCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1"
+FLUORO_ACETYLFENTANYL = "CC(=O)N(c1ccc(F)cc1)C1CCN(CCc2ccccc2)CC1"
+MT45 = "C1CCC(CC1)N1CCN(CC1)C(Cc1ccccc1)c1ccccc1"
+ASPIRIN = "CC(=O)Oc1ccccc1C(=O)O"
+VALERYLFENTANYL = "CCCCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1"
+AS_OF = date(2026, 1, 1)
+_ids = count(1)
+
+
+def act(effective: str, j: str = "US", kind: str = "permanent") -> Act:
+    return Act(j, kind, "I", date.fromisoformat(effective), None, f"{j} {effective}", "test")
+
+
+def seen(text: str, place: str = "US") -> AppearanceFact:
+    p = PartialDate.parse(text)
+    return AppearanceFact(p.earliest, str(p.precision), place, "other", "tester", "test")
+
+
+def sub(key: str, smiles: str, acts: list[Act], apps: list[str] = ()) -> SubstanceFact:  # type: ignore[assignment]
+    _mol, ident = standardize_smiles(smiles)
+    by_j: dict[str, list[Act]] = {}
+    for a in acts:
+        by_j.setdefault(a.jurisdiction, []).append(a)
+    return SubstanceFact(
+        id=next(_ids),
+        key=key,
+        name=key,
+        smiles=ident.smiles,
+        inchikey=ident.inchikey,
+        connectivity=ident.connectivity,
+        formula=ident.formula,
+        family="fentanyl",
+        nps=True,
+        origin="registry",
+        acts={j: tuple(sorted(v, key=lambda a: a.effective_date)) for j, v in by_j.items()},
+        appearances=tuple(sorted((seen(t) for t in apps), key=lambda a: a.earliest)),
+    )
+
+
+def frs(effective: str) -> ClassFact:
+    path = schedules_dir() / "classes" / "us-frs.toml"
+    rules = tomllib.loads(path.read_text(encoding="utf-8"))["rules"]
+    return ClassFact(
+        id=1,
+        key="test-frs",
+        jurisdiction="US",
+        name="fentanyl-related substances",
+        schedule="I",
+        source="test",
+        acts=(act(effective),),
+        compiled=compile_class("test-frs", rules),
+        examples=[],
+    )
+
+
+def registry(subs: list[SubstanceFact], classes: list[ClassFact] | None = None) -> Snapshot:
+    codes = {"US": "United States", "CN": "China"}
+    return Snapshot("test", codes, {c: frozenset() for c in codes}, subs, classes or [])
+
+
+def drugs(*smiles: str) -> list[bt.BackgroundDrug]:
+    out = []
+    for i, smi in enumerate(smiles):
+        mol, ident = standardize_smiles(smi)
+        out.append(bt.BackgroundDrug(f"CHEMBL{i}", f"drug{i}", mol, ident))
+    return out
+
+
+def sim(a: str, b: str) -> float:
+    fa = fingerprint(standardize_smiles(a)[0])
+    return tanimoto_many(fa, [fingerprint(standardize_smiles(b)[0])])[0]
+
+
+def trial(run: bt.Run, key: str, j: str = "US") -> bt.Trial:
+    return next(t for t in run.trials if t.row.key == key and t.row.jurisdiction == j)
+
+
+def test_a_later_substance_never_sees_itself_or_what_appeared_after_it() -> None:
+    # the fluoro analog is closer to acetylfentanyl than fentanyl is, and was listed before
+    # acetylfentanyl's first appearance, but first reported only after it: not in the registry at t
+    assert sim(ACETYLFENTANYL, FLUORO_ACETYLFENTANYL) > sim(ACETYLFENTANYL, FENTANYL)
+    fent = sub("fentanyl", FENTANYL, [act("1971-05-01")])
+    acetyl = sub("acetylfentanyl", ACETYLFENTANYL, [act("2016-06-15")], ["2015-06"])
+    later = sub("fluoro", FLUORO_ACETYLFENTANYL, [act("2014-01-01")], ["2017"])
+    snap = registry([fent, acetyl, later])
+    t = date(2015, 6, 1)
+    frozen = bt.freeze(snap, t)
+    assert [s.key for s in frozen.substances] == ["fentanyl"]
+    run = bt.run(snap, as_of=AS_OF, background=[], jurisdictions=["US"])
+    assert [tr.row.key for tr in run.trials] == [
+        "acetylfentanyl"
+    ]  # fluoro: listed before it appeared
+    tr = trial(run, "acetylfentanyl")
+    assert tr.t == t
+    assert tr.verdict.nearest is not None and tr.verdict.nearest["name"] == "fentanyl"
+    assert tr.verdict.similarity == pytest.approx(sim(ACETYLFENTANYL, FENTANYL), abs=1e-4)
+    assert tr.nearest_anywhere is not None and tr.nearest_anywhere["name"] == "fentanyl"
+
+
+def test_month_precision_never_sees_that_months_listings() -> None:
+    # fentanyl listed on 20 June 2015; acetylfentanyl reported "2015-06": checked on 1 June
+    fent = sub("fentanyl", FENTANYL, [act("2015-06-20")])
+    acetyl = sub("acetylfentanyl", ACETYLFENTANYL, [act("2016-06-15")], ["2015-06"])
+    run = bt.run(registry([fent, acetyl]), as_of=AS_OF, background=[], jurisdictions=["US"])
+    tr = trial(run, "acetylfentanyl")
+    assert tr.t == date(2015, 6, 1)
+    assert tr.verdict.nearest is None
+    assert not tr.verdict.warned(0.30)
+    s = bt.summarize(run, threshold=0.40)
+    assert s["jurisdictions"][0]["misses"][0]["why"].startswith("nothing was controlled in US at t")
+
+
+def test_a_class_law_in_force_after_t_does_not_fire_at_t() -> None:
+    cls = frs("2018-02-06")
+    fent = sub("fentanyl", FENTANYL, [act("1971-05-01")])
+    acetyl = sub("acetylfentanyl", ACETYLFENTANYL, [act("2018-06-01")], ["2017-06"])
+    snap = registry([fent, acetyl], [cls])
+    t = date(2017, 6, 1)
+    assert bt.freeze(snap, t).classes == []
+    assert [c.key for c in bt.freeze(snap, date(2018, 2, 6)).classes] == ["test-frs"]
+    run = bt.run(snap, as_of=AS_OF, background=[], jurisdictions=["US"])
+    tr = trial(run, "acetylfentanyl")
+    assert (tr.row.outcome, tr.row.end_date) == ("class", date(2018, 2, 6))  # after t
+    assert tr.verdict.status_at(0.40) == "lookalike"  # by similarity to fentanyl only
+    assert tr.verdict.fixed == ()
+    assert "controlled_by_class" not in tr.verdict.signals(0.0)
+    # the same check one day after the class law: covered by the class
+    index = bt.frozen_index(bt.freeze(snap, date(2018, 2, 7)), bt.FingerprintCache(), "morgan2")
+    from service.check.service import CheckOptions, check_parsed
+
+    r = check_parsed(
+        index,
+        bt._substance_parsed(acetyl),
+        CheckOptions(as_of=date(2018, 2, 7), jurisdictions=("US",)),
+        query="x",
+    )
+    assert r["verdicts"][0]["status"] == "controlled_by_class"
+
+
+def test_recall_lead_time_and_false_alarms_match_a_hand_count() -> None:
+    fent = sub("fentanyl", FENTANYL, [act("1971-05-01")])
+    # warned: month-precision June 2015 -> midpoint 15 June; controlled 15 June 2016: 366 days
+    acetyl = sub("acetylfentanyl", ACETYLFENTANYL, [act("2016-06-15")], ["2015-06"])
+    # warned: day precision; 1 Jan 2016 to 1 Jul 2016: 182 days
+    butyr = sub("butyrfentanyl", BUTYRFENTANYL, [act("2016-07-01")], ["2016-01-01"])
+    # missed: another family, nothing like it controlled
+    mt45 = sub("mt-45", MT45, [act("2018-01-12")], ["2013-10"])
+    snap = registry([fent, acetyl, butyr, mt45])
+    threshold = 0.40
+    assert sim(ACETYLFENTANYL, FENTANYL) >= threshold and sim(BUTYRFENTANYL, FENTANYL) >= threshold
+    assert max(sim(MT45, x) for x in (FENTANYL,)) < threshold
+    # background: aspirin is never flagged, valerylfentanyl (not in this registry) always is
+    assert sim(VALERYLFENTANYL, FENTANYL) >= threshold
+    bg = drugs(ASPIRIN, VALERYLFENTANYL)
+    run = bt.run(snap, as_of=AS_OF, background=bg, jurisdictions=["US"])
+    s = bt.summarize(run, threshold=threshold)
+    us = s["jurisdictions"][0]
+    assert us["jurisdiction"] == "US"
+    assert us["n_later_controlled"] == 3
+    assert us["n_warned"] == 2
+    assert us["recall"] == pytest.approx(2 / 3, abs=1e-4)
+    assert us["median_lead_months"] == round((366 + 182) / 2 / DAYS_PER_MONTH, 1)  # 9.0
+    assert sorted(w["lead_months"] for w in us["warned"]) == [
+        round(182 / DAYS_PER_MONTH, 1),
+        round(366 / DAYS_PER_MONTH, 1),
+    ]
+    assert us["false_alarm_rate"] == 0.5
+    assert us["false_alarm_rate_now"] == 0.5
+    assert us["signals"]["similarity"]["n_fired"] == 2
+    assert [m["name"] for m in us["misses"]] == ["mt-45"]
+    miss = us["misses"][0]
+    assert miss["nearest"]["name"] == "fentanyl"
+    assert miss["nearest"]["similarity"] == pytest.approx(sim(MT45, FENTANYL), abs=1e-4)
+    # at a threshold above every similarity nothing is warned and nothing is a false alarm
+    high = bt.summarize(run, threshold=0.99)["jurisdictions"][0]
+    assert (high["n_warned"], high["recall"], high["false_alarm_rate"]) == (0, 0.0, 0.0)
+    assert high["median_lead_months"] is None
+
+
+def test_control_elsewhere_before_t_is_a_signal() -> None:
+    fent = sub("fentanyl", FENTANYL, [act("1971-05-01")])
+    # China listed it on 1 Jan 2015, before its first report (June 2015); the US in 2016
+    acetyl = sub(
+        "acetylfentanyl",
+        ACETYLFENTANYL,
+        [act("2015-01-01", j="CN"), act("2016-06-15")],
+        ["2015-06"],
+    )
+    run = bt.run(registry([fent, acetyl]), as_of=AS_OF, background=[], jurisdictions=["US", "CN"])
+    assert [tr.row.jurisdiction for tr in run.trials] == ["US"]  # in CN it was pre-emptive
+    tr = trial(run, "acetylfentanyl")
+    assert "controlled_elsewhere" in tr.verdict.fixed
+    assert tr.verdict.warned(0.99)
+    assert (
+        tr.verdict.nearest is not None and tr.verdict.nearest["name"] == "fentanyl"
+    )  # never itself
+
+
+def test_counterfactual_class_law_from_an_earlier_day() -> None:
+    cls = frs("2018-02-06")
+    fent = sub("fentanyl", FENTANYL, [act("1971-05-01")])
+    acetyl = sub("acetylfentanyl", ACETYLFENTANYL, [act("2016-06-15")], ["2015-06"])
+    mt45 = sub("mt-45", MT45, [act("2017-01-12")], ["2013-10"])
+    out = bt.counterfactual(
+        registry([fent, acetyl, mt45], [cls]), as_of=AS_OF, since=[date(2016, 1, 1)]
+    )
+    (us,) = out
+    assert (us["jurisdiction"], us["class_law_date"], us["since"]) == (
+        "US",
+        "2018-02-06",
+        "2016-01-01",
+    )
+    assert us["n_listings"] == 2  # fentanyl (1971) is before D
+    assert us["n_covered"] == 1
+    (covered,) = [x for x in us["substances"] if x["covered"]]
+    assert covered["name"] == "acetylfentanyl"
+    days = (date(2016, 6, 15) - date(2016, 1, 1)).days  # 166: less than the lag of 366 days
+    assert covered["months_earlier"] == round(days / DAYS_PER_MONTH, 1)
+    assert covered["lag_months_saved"] == round(days / DAYS_PER_MONTH, 1)
+    assert covered["lag_months"] == round(366 / DAYS_PER_MONTH, 1)
+
+
+def test_background_leaves_out_registry_substances_and_class_members() -> None:
+    snap = registry([sub("fentanyl", FENTANYL, [act("1971-05-01")])], [frs("2018-02-06")])
+    kept = bt.background_set(snap, drugs(ASPIRIN, FENTANYL, VALERYLFENTANYL))
+    assert [d.name for d in kept] == ["drug0"]  # fentanyl: registry; valeryl: a class member
+
+
+def test_unknown_fingerprint_is_refused() -> None:
+    from service.errors import UnprocessableInput
+
+    with pytest.raises(UnprocessableInput):
+        bt.run(registry([]), as_of=AS_OF, fingerprint="ecfp", background=[])
+    assert bt._fp_setting("morgan3") == ("morgan", 3)
+    assert bt.fingerprint_name("atom-pair", 2) == "atom-pair"

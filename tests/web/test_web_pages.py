@@ -1,0 +1,349 @@
+"""Pages rendered on the server: content from the real registry, escaping, headers, bad input."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.web.conftest import HOSTILE
+
+FURANYL = "O=C(c1ccco1)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1"
+U47700 = "CN(C)C1CCCCC1N(C)C(=O)c1ccc(Cl)c(Cl)c1"
+HEXANOYL = "CCCCCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1"  # not listed; the US class covers it
+PAGES = [
+    "/",
+    "/?q=U-47700",
+    "/s/1",
+    "/check-page",
+    f"/check-page?structures={FURANYL}",
+    "/lag-page",
+    "/reports-page",
+    "/backtest-page",
+]
+
+
+def _no_trace(text: str) -> None:
+    assert "Traceback" not in text
+    assert 'File "' not in text
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_pages_send_security_headers(web_client: TestClient, path: str) -> None:
+    r = web_client.get(path)
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/html")
+    csp = r.headers["content-security-policy"]
+    assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
+    assert "script-src" not in csp  # no script at all: default-src 'none' forbids it
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["x-frame-options"] == "DENY"
+    assert "<script" not in r.text
+    assert '<html lang="en">' in r.text and "<title>" in r.text
+
+
+def test_static_css_is_served(web_client: TestClient) -> None:
+    r = web_client.get("/static/style.css")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/css")
+    assert web_client.get("/static/favicon.svg").status_code == 200
+
+
+def test_api_paths_unchanged(web_client: TestClient) -> None:
+    assert web_client.get("/substances/1").headers["content-type"] == "application/json"
+    assert web_client.get("/substances", params={"q": "U-47700"}).json()["count"] == 1
+    paths = web_client.get("/openapi.json").json()["paths"]
+    assert "/check" in paths and "/lag" in paths
+    assert not any(p.startswith(("/check-page", "/lag-page", "/s/")) for p in paths)
+
+
+def test_search_by_name_and_by_smiles(web_client: TestClient) -> None:
+    by_name = web_client.get("/", params={"q": "U-47700"}).text
+    by_smiles = web_client.get("/", params={"q": U47700}).text
+    for text in (by_name, by_smiles):
+        assert re.search(r'<a href="/s/\d+">U-47700</a>', text)
+    assert "Read as a structure" in by_smiles
+    assert "Most similar registry substances" in by_smiles
+
+
+def test_search_by_synonym_and_inchikey(web_client: TestClient) -> None:
+    for q, name in (("pinky", "U-47700"), ("FZJVHWISUGFFQV-UHFFFAOYSA-N", "furanyl fentanyl")):
+        text = web_client.get("/", params={"q": q}).text
+        assert "1 substance" in text, q
+        assert re.search(rf'<a href="/s/\d+">{name}</a>', text), q
+
+
+def test_search_nothing_found_is_a_message(web_client: TestClient) -> None:
+    r = web_client.get("/", params={"q": "no such thing at all"})
+    assert r.status_code == 200
+    assert "not a structure" in r.text
+
+
+def test_substance_page(web_client: TestClient) -> None:
+    sid = web_client.get("/substances", params={"q": "furanyl fentanyl"}).json()["data"][0]["id"]
+    text = web_client.get(f"/s/{sid}").text
+    assert "<h1>furanyl fentanyl</h1>" in text
+    assert "FZJVHWISUGFFQV-UHFFFAOYSA-N" in text
+    assert "C24H26N2O2" in text
+    # the US timeline: the 2016 temporary order, then the permanent rule, linked
+    assert "2016-11-29" in text and "81 FR 85873" in text and "83 FR 61320" in text
+    assert "Nearest controlled neighbours" in text
+    assert re.search(r'<a href="https?://[^"]+"[^>]*>83 FR 61320</a>', text)
+
+
+def test_unknown_substance_is_404_page(web_client: TestClient) -> None:
+    for path in ("/s/999999", "/s/abc", "/s/1e9"):
+        r = web_client.get(path)
+        assert r.status_code == 404
+        assert r.headers["content-type"].startswith("text/html")
+        assert "no substance with id" in r.text.lower()
+
+
+def test_check_page_verdicts(web_client: TestClient) -> None:
+    r = web_client.get(
+        "/check-page",
+        params={"structures": f"{HEXANOYL} hexanoyl\n{FURANYL}", "as_of": "2025-01-01"},
+    )
+    assert r.status_code == 200
+    text = r.text
+    assert "2 structures" in text
+    us = re.findall(r'<th scope="row">US</th>\s*<td><span class="badge (\w+)"', text)
+    assert us == ["controlled_by_class", "controlled"]
+    assert "fentanyl-related substances" in text.lower()
+    assert "data:image/svg+xml;base64," in text  # highlighted pictures
+    assert "Download these results as CSV" in text
+
+
+def test_check_page_csv(web_client: TestClient) -> None:
+    r = web_client.get(
+        "/check-page",
+        params={
+            "structures": f"{FURANYL} sample-1\nC1CC(",
+            "as_of": "2025-01-01",
+            "jurisdiction": ["US", "CN"],
+            "format": "csv",
+        },
+    )
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/csv")
+    assert "attachment" in r.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert [(x["jurisdiction"], x["status"]) for x in rows[:2]] == [
+        ("US", "controlled"),
+        ("CN", "controlled"),
+    ]
+    assert rows[0]["id"] == "sample-1" and rows[0]["citation"] == "83 FR 61320"
+    assert rows[2]["query"] == "C1CC(" and "does not parse" in rows[2]["error"]
+
+
+def test_check_page_malformed_smiles_is_a_message(web_client: TestClient) -> None:
+    r = web_client.get("/check-page", params={"structures": "C1CC("})
+    assert r.status_code == 422
+    assert r.headers["content-type"].startswith("text/html")
+    assert 'role="alert"' in r.text and "SMILES does not parse" in r.text
+    _no_trace(r.text)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"structures": "C" * 12_001}, "the limit is 12000"),
+        ({"structures": "C" * 2_001}, "the limit is 2000"),  # the API's SMILES bound
+        ({"structures": "CCO", "as_of": "2024-13-40"}, "is not a date"),
+        ({"structures": "CCO", "jurisdiction": "XX"}, "unknown jurisdiction"),
+    ],
+)
+def test_check_page_bounds(web_client: TestClient, params: dict[str, str], message: str) -> None:
+    r = web_client.get("/check-page", params=params)
+    assert r.status_code == 422
+    assert message in r.text
+    _no_trace(r.text)
+
+
+def test_check_upload(web_client: TestClient) -> None:
+    smi = f"{FURANYL} upload-1\n{HEXANOYL} upload-2\n"
+    r = web_client.post(
+        "/check-page",
+        files={"file": ("batch.smi", smi, "text/plain")},
+        data={"as_of": "2025-01-01", "jurisdiction": "US"},
+    )
+    assert r.status_code == 200
+    assert "Results for batch.smi: 2 structures" in r.text
+    assert "upload-2" in r.text
+    csv_r = web_client.post(
+        "/check-page",
+        files={"file": ("batch.smi", smi, "text/plain")},
+        data={"jurisdiction": "US", "format": "csv"},
+    )
+    assert [x["status"] for x in csv.DictReader(io.StringIO(csv_r.text))] == [
+        "controlled",
+        "controlled_by_class",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("x.csv", "name,weight\na,1\n", "no smiles, structure or inchi column"),
+        ("x.exe", "MZ", "unknown file type"),
+        ("x.smi", "C1CC( broken\n", "no structure could be read"),
+        ("x.smi", "# only a comment\n", "no structure given"),
+    ],
+)
+def test_check_upload_bad_file(
+    web_client: TestClient, name: str, content: str, message: str
+) -> None:
+    r = web_client.post("/check-page", files={"file": (name, content, "text/plain")})
+    assert r.status_code == 422
+    assert message in r.text
+    _no_trace(r.text)
+
+
+def test_check_upload_without_file(web_client: TestClient) -> None:
+    r = web_client.post("/check-page", data={"as_of": "2025-01-01"})
+    assert r.status_code == 422
+    assert "choose a .smi, .csv or .sdf file" in r.text
+
+
+def test_lag_page_filters(web_client: TestClient) -> None:
+    r = web_client.get(
+        "/lag-page",
+        params={
+            "jurisdiction": "US",
+            "family": "fentanyl",
+            "class_law": "before",
+            "group_by": "year",
+        },
+    )
+    assert r.status_code == 200
+    text = r.text
+    assert (
+        'src="/lag-page/plot.svg?jurisdiction=US&amp;family=fentanyl&amp;basis=global&amp;class_law=before&amp;group_by=year'
+        in text
+    )
+    assert '<option value="before" selected>' in text
+    rows = re.findall(r"<tr><td>.*?</td><td>(\w+)</td>", text)
+    assert rows and set(rows) == {"US"}
+    plot = web_client.get(
+        "/lag-page/plot.svg", params={"jurisdiction": "US", "class_law": "before"}
+    )
+    assert plot.headers["content-type"] == "image/svg+xml"
+    assert "appeared before class laws" in plot.text
+    data = web_client.get(
+        "/lag-page/rows.csv", params={"jurisdiction": "US", "class_law": "after"}
+    ).text
+    laws = {row["class_law"] for row in csv.DictReader(io.StringIO(data))}
+    assert laws == {"after"}
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"as_of": "2999-01-01"}, "as_of cannot be in the future"),
+        ({"jurisdiction": "ZZ"}, "unknown jurisdiction"),
+        ({"basis": "lunar"}, "basis must be one of global, local"),
+        ({"family": "<b>x</b>"}, "unknown family &#39;&lt;b&gt;x&lt;/b&gt;&#39;"),
+    ],
+)
+def test_lag_page_bad_filters(web_client: TestClient, params: dict[str, str], message: str) -> None:
+    r = web_client.get("/lag-page", params=params)
+    assert r.status_code == 422
+    assert message in r.text
+    _no_trace(r.text)
+    assert web_client.get("/lag-page/plot.svg", params=params).status_code == 422
+
+
+# --------------------------------------------------------------------------- escaping
+
+
+def test_hostile_name_is_text_everywhere(hostile_client: TestClient) -> None:
+    sid = hostile_client.get("/substances", params={"q": "script"}).json()["data"][0]["id"]
+    escaped = "&lt;script&gt;alert(&#34;aw&#34;)&lt;/script&gt; &amp; &#34;Co&#34;"
+    pages = {
+        "search": hostile_client.get("/", params={"q": "script"}).text,
+        "substance": hostile_client.get(f"/s/{sid}").text,
+        "neighbour": hostile_client.get(f"/s/{sid + 1}").text,
+        "check": hostile_client.get("/check-page", params={"structures": HOSTILE}).text,
+    }
+    for name, text in pages.items():
+        assert "<script" not in text, name
+        assert "<img src=x" not in text, name
+    assert (
+        escaped in pages["search"] and escaped in pages["substance"] and escaped in pages["check"]
+    )
+    assert "&lt;img src=x onerror=alert(1)&gt;" in pages["substance"]
+
+
+def test_reflected_input_is_escaped(web_client: TestClient) -> None:
+    attack = '"><script>alert(1)</script>'
+    for path, params in (
+        ("/", {"q": attack}),
+        ("/check-page", {"structures": attack}),
+        ("/lag-page", {"family": attack}),
+        ("/check-page", {"structures": "CCO", "as_of": attack}),
+    ):
+        text = web_client.get(path, params=params).text
+        assert "<script>alert(1)" not in text, path
+        assert '"><script' not in text, path
+
+
+def test_check_page_shares_the_batch_rate_limit(tmp_path, registry_dir) -> None:
+    from service.app import create_app
+    from service.config import Settings
+
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'r.db'}",
+        schedules_dir=registry_dir,
+        rate_limit_batch="2/minute",
+    )
+    with TestClient(create_app(settings)) as client:  # each app counts on its own
+        assert client.get("/check-page").status_code == 200  # the empty form costs nothing
+        for _ in range(2):
+            assert client.get("/check-page", params={"structures": FURANYL}).status_code == 200
+        r = client.get("/check-page", params={"structures": FURANYL})
+        assert r.status_code == 429
+        assert int(r.headers["retry-after"]) >= 1
+        assert "rate limit 2/minute exceeded" in r.text
+        assert r.headers["content-type"].startswith("text/html")
+
+
+def test_check_upload_sdf(web_client: TestClient) -> None:
+    from rdkit import Chem
+
+    mol = Chem.MolFromSmiles(FURANYL)
+    mol.SetProp("_Name", "seized-7")
+    block = Chem.MolToMolBlock(mol) + "$$$$\n"
+    r = web_client.post(
+        "/check-page",
+        files={"file": ("seizure.sdf", block, "chemical/x-mdl-sdfile")},
+        data={"jurisdiction": "US", "as_of": "2025-01-01"},
+    )
+    assert r.status_code == 200
+    assert "seized-7" in r.text
+    assert re.findall(r'<th scope="row">US</th>\s*<td><span class="badge (\w+)"', r.text) == [
+        "controlled"
+    ]
+
+
+def test_reports_pages(tmp_path, registry_dir) -> None:
+    reports = pytest.importorskip("service.reports.service")
+    from service.app import create_app
+    from service.config import Settings
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'rep.db'}", schedules_dir=registry_dir)
+    with TestClient(create_app(settings)) as client:
+        empty = client.get("/reports-page")
+        assert empty.status_code == 200 and "No report has been run yet" in empty.text
+        report = reports.run_lookalikes(client.app.state.engine, settings, trigger="test")
+        listing = client.get("/reports-page").text
+        assert f'<a href="/reports-page/{report.id}">Report {report.id}</a>' in listing
+        page = client.get(f"/reports-page/{report.id}")
+        assert page.status_code == 200
+        assert page.headers["x-frame-options"] == "DENY"
+        assert f"Report {report.id}: lookalikes as of" in page.text
+        for missing in ("/reports-page/99999", "/reports-page/abc"):
+            r = client.get(missing)
+            assert r.status_code == 404 and "no report with id" in r.text
