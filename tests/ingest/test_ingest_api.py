@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from service.models import Appearance, Substance
 from service.registry.loader import load_registry
-from tests.ingest.ingestkit import (
+from ingestkit import (
     ACETYLFENTANYL,
     AUTH,
     GOOD_CSV,

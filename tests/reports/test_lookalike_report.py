@@ -17,7 +17,7 @@ from service.ingest import service as ingest
 from service.models import ControlAction, Substance
 from service.registry.loader import load_registry
 from service.reports import service as reports
-from tests.ingest.ingestkit import GOOD_CSV, HEADER, ORTHO_FLUOROFENTANYL, settings_for
+from ingestkit import GOOD_CSV, HEADER, ORTHO_FLUOROFENTANYL, settings_for
 
 AS_OF = date(2026, 1, 1)
 CONTRACT = {

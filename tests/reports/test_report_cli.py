@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from service.cli import app
 from service.config import get_settings
-from tests.ingest.ingestkit import GOOD_CSV, HEADER
+from ingestkit import GOOD_CSV, HEADER
 
 runner = CliRunner()
 

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from service.reports.service import CSV_COLUMNS
-from tests.ingest.ingestkit import AUTH, GOOD_CSV, ORTHO_FLUOROFENTANYL, client_for
+from ingestkit import AUTH, GOOD_CSV, ORTHO_FLUOROFENTANYL, client_for
 
 EVIL = "<script>alert(1)</script>"
 

@@ -15,7 +15,7 @@ from service.app import create_app
 from service.config import Settings
 from service.cron import cron_trigger, crontab_weekdays
 from service.scheduler import build_scheduler
-from tests.ingest.ingestkit import settings_for
+from ingestkit import settings_for
 
 
 def test_report_job_uses_the_cron_setting(sqlite_engine: Engine, registry_dir: Path) -> None:

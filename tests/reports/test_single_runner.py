@@ -19,7 +19,7 @@ from service.models import JobLease, Report
 from service.registry.loader import load_registry
 from service.reports.jobs import LEASE, lookalike_report_job
 from service.scheduler import build_scheduler
-from tests.ingest.ingestkit import settings_for
+from ingestkit import settings_for
 
 
 def _reports(engine: Engine) -> list[Report]:

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.web.conftest import Tab
+from webkit import Tab
 
 HEXANOYL = (
     "CCCCCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1"  # not listed; the US fentanyl class covers it
