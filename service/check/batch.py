@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import multiprocessing as mp
 import os
 from collections.abc import Iterable, Iterator
@@ -11,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 
 from service.check import service
 from service.check.index import WatchIndex
@@ -85,7 +85,8 @@ _worker_state: tuple[WatchIndex, service.CheckOptions, bool] | None = None
 
 
 def _line(result: dict[str, Any]) -> str:
-    return json.dumps(result, separators=(",", ":"), default=str)
+    # orjson: serializing a result costs a third of a check with the standard library
+    return orjson.dumps(result, default=str).decode()
 
 
 def _work(chunk: list[Item]) -> list[Any]:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 from collections.abc import Iterator
 from datetime import date
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
@@ -76,7 +75,7 @@ def json_response(data: Any) -> Response:
     """Serialize with the standard library: the check builds plain data in the documented
     shape (tested against the schema), so re-validating it through pydantic would only
     double the cost of a request."""
-    return Response(json.dumps(data, separators=(",", ":")), media_type="application/json")
+    return Response(orjson.dumps(data), media_type="application/json")
 
 
 def _batch_results(index: WatchIndex, body: BatchRequest, options: service.CheckOptions) -> Iterator[dict[str, Any]]:
@@ -110,7 +109,7 @@ def post_check_batch(body: BatchRequest, request: Request, index: IndexDep, sett
     options = _options(body, settings)
     _known_jurisdictions(index, options)
     if "application/x-ndjson" in request.headers.get("accept", ""):
-        lines = (json.dumps(r, separators=(",", ":")) + "\n" for r in _batch_results(index, body, options))
+        lines = (orjson.dumps(r) + b"\n" for r in _batch_results(index, body, options))
         return StreamingResponse(lines, media_type="application/x-ndjson")
     results = list(_batch_results(index, body, options))
     return json_response({"count": len(results), "errors": sum(1 for r in results if r["error"]), "results": results})
