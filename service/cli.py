@@ -2,28 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import date
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
 from rich.table import Table
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session
 
 from service import migrate
+from service.backtest.cli import backtest_app
+from service.clikit import JsonOpt, _as_of, _print_json, _settings, err, fail, friendly, out
 from service.config import Settings, get_settings
 from service.db import make_engine
-from service.errors import AnalogwatchError, RegistryInvalid
-from service.paths import schedules_dir
+from service.errors import RegistryInvalid
 from service.lag.cli import lag_app
-from service.backtest.cli import backtest_app
+from service.paths import schedules_dir
 
 app = typer.Typer(
     name="analogwatch",
@@ -39,54 +34,6 @@ app.add_typer(lag_app, name="lag")
 app.add_typer(backtest_app, name="backtest")
 report_app = typer.Typer(help="Periodic reports, run on demand.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
-
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-
-F = TypeVar("F", bound=Callable[..., Any])
-JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON data instead of a table")]
-
-
-def fail(message: str, code: int = 1) -> NoReturn:
-    """Print a one-line reason on stderr and exit non-zero."""
-    err.print(f"error: {' '.join(message.split())}", markup=False, highlight=False)
-    raise typer.Exit(code)
-
-
-def friendly(fn: F) -> F:
-    """Turn expected failures into a one-line reason and a non-zero exit, never a traceback."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except RegistryInvalid as exc:
-            for p in exc.problems:
-                err.print(str(p), markup=False, highlight=False)
-            fail(exc.message)
-        except AnalogwatchError as exc:
-            fail(exc.message)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            field = ".".join(str(x) for x in first["loc"]) or "settings"
-            fail(f"invalid setting {field}: {first['msg']}")
-        except OperationalError as exc:
-            fail(f"database unavailable: {str(exc.orig).strip().splitlines()[0]}")
-        except SQLAlchemyError as exc:
-            fail(f"database error: {str(exc).strip().splitlines()[0]}")
-        except FileNotFoundError as exc:
-            fail(str(exc))
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _settings() -> Settings:
-    return get_settings()
-
-
-def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
-
 
 @app.command()
 @friendly
@@ -243,15 +190,6 @@ def _index(settings: Settings) -> Any:
     return holder.rebuild()
 
 
-def _as_of(value: str | None) -> date:
-    if value is None:
-        return date.today()
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        fail(f"--as-of: {value!r} is not a date (YYYY-MM-DD)", code=2)
-
-
 @app.command()
 @friendly
 def check(
@@ -269,7 +207,6 @@ def check(
     as_json: JsonOpt = False,
 ) -> None:
     """Check a structure (or every record of a file): controlled, by class, lookalike, not flagged."""
-    from service.check import batch
     from service.check import service as check_service
     from service.chem.errors import StructureError
 

@@ -4,47 +4,17 @@ from __future__ import annotations
 
 import csv
 import sys
-from collections.abc import Callable
 from datetime import date
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from service.backtest import service
+from service.clikit import _as_of, _print_json, _settings, err, fail, friendly, out
 from service.registry.snapshot import Snapshot
 
-# service.cli imports this module to register `backtest`; its helpers are looked up at call
-# time so that neither module needs the other half-imported.
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _cli() -> Any:
-    import service.cli
-
-    return service.cli
-
-
-def friendly(fn: F) -> F:
-    """The main CLI's error wrapper (one-line reasons, no tracebacks), applied when called."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return _cli().friendly(fn)(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def fail(message: str, code: int = 1) -> NoReturn:
-    """Print a one-line reason on stderr and exit non-zero."""
-    _cli().fail(message, code)
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _print(*args: Any, **kwargs: Any) -> None:
-    _cli().out.print(*args, **kwargs)
 
 
 backtest_app = typer.Typer(
@@ -112,7 +82,7 @@ def _snapshot(registry: Path | None) -> Snapshot:
 
     from service.app import startup
 
-    engine = startup(_cli()._settings())
+    engine = startup(_settings())
     try:
         with Session(engine) as session:
             return Snapshot.from_session(session)
@@ -121,7 +91,7 @@ def _snapshot(registry: Path | None) -> Snapshot:
 
 
 def _defaults(fingerprint: str | None, threshold: float | None) -> tuple[str, float, int]:
-    settings = _cli()._settings()
+    settings = _settings()
     fp = fingerprint or service.fingerprint_name("morgan", settings.fingerprint_radius)
     try:
         service._fp_setting(fp)
@@ -184,7 +154,7 @@ def backtest(
     if plot is not None and plot.suffix.lower() not in (".svg", ".png"):
         fail(f"--plot: {plot} must end in .svg or .png", code=2)
     fp, thr, bits = _defaults(fingerprint, threshold)
-    day: date = _cli()._as_of(as_of)
+    day: date = _as_of(as_of)
     snapshot = _snapshot(registry)
     codes = _codes(snapshot, jurisdiction)
     if plot is not None:
@@ -199,13 +169,13 @@ def backtest(
         )
         plot.parent.mkdir(parents=True, exist_ok=True)
         plot.write_bytes(data)
-        _cli().err.print(f"wrote {plot} ({len(data)} bytes)")
+        err.print(f"wrote {plot} ({len(data)} bytes)")
     else:
         run = service.run(snapshot, as_of=day, fingerprint=fp, bits=bits, jurisdictions=codes)
     summary = service.summarize(run, threshold=thr, jurisdictions=codes)
     if as_json:
         summary["counterfactual"] = service.counterfactual(snapshot, as_of=day, jurisdictions=codes)
-        _cli()._print_json(summary)
+        _print_json(summary)
         return
     if as_csv:
         writer = csv.DictWriter(
@@ -247,7 +217,7 @@ def backtest(
             _pct(j["false_alarm_rate"]),
             _pct(j["false_alarm_rate_now"]),
         )
-    _print(t)
+    out.print(t)
     m = Table(
         "jurisdiction",
         "substance",
@@ -268,7 +238,7 @@ def backtest(
                 f"{near['name']} ({near['similarity']:.2f})" if near else "none",
                 tr["why"],
             )
-    _print(m)
+    out.print(m)
 
 
 @backtest_app.command("sweep")
@@ -283,12 +253,12 @@ def sweep_cmd(
 ) -> None:
     """Recall against false-alarm rate for every fingerprint and threshold 0.30 to 0.90."""
     _, _, bits = _defaults(None, None)
-    day: date = _cli()._as_of(as_of)
+    day: date = _as_of(as_of)
     snapshot = _snapshot(registry)
     codes = _codes(snapshot, jurisdiction)
     rows = service.sweep_rows(_sweep_runs(snapshot, as_of=day, bits=bits, codes=codes))
     if as_json:
-        _cli()._print_json({"rows": rows, "chosen": service.choose(rows)})
+        _print_json({"rows": rows, "chosen": service.choose(rows)})
         return
     t = Table(
         "fingerprint",
@@ -309,7 +279,7 @@ def sweep_cmd(
             _pct(r["false_alarm_rate"]),
             _pct(r["false_alarm_rate_now"]),
         )
-    _print(t)
+    out.print(t)
 
 
 @backtest_app.command("counterfactual")
@@ -327,13 +297,13 @@ def counterfactual_cmd(
     ] = False,
 ) -> None:
     """Had the US or Chinese class law been in force from D: listings covered, lag saved."""
-    days = [_cli()._as_of(d) for d in since] if since else list(service.COUNTERFACTUAL_SINCE)
-    day: date = _cli()._as_of(as_of)
+    days = [_as_of(d) for d in since] if since else list(service.COUNTERFACTUAL_SINCE)
+    day: date = _as_of(as_of)
     snapshot = _snapshot(registry)
     codes = _codes(snapshot, jurisdiction)
     data = service.counterfactual(snapshot, as_of=day, since=days, jurisdictions=codes)
     if as_json:
-        _cli()._print_json(data)
+        _print_json(data)
         return
     t = Table(
         "J",
@@ -356,7 +326,7 @@ def counterfactual_cmd(
             f"{c['lag_months_saved_total']:.1f} ({c['n_with_appearance']} with appearance)",
             ", ".join(x["name"] for x in c["substances"] if x["covered"]),
         )
-    _print(t)
+    out.print(t)
 
 
 @backtest_app.command("doc")
@@ -377,7 +347,7 @@ def doc_cmd(
     from service.paths import schedules_dir
 
     fp, thr, bits = _defaults(None, None)
-    day: date = _cli()._as_of(as_of)
+    day: date = _as_of(as_of)
     snapshot = _snapshot(registry or schedules_dir())
     runs = _sweep_runs(snapshot, as_of=day, bits=bits, codes=None)
     if fp not in service.FINGERPRINTS:
@@ -394,4 +364,4 @@ def doc_cmd(
         figure=fig.name,
     )
     out_file.write_text(text, encoding="utf-8")
-    _print(f"wrote {out_file} and {fig}")
+    out.print(f"wrote {out_file} and {fig}")

@@ -5,54 +5,18 @@ from __future__ import annotations
 import csv
 import sys
 import tempfile
-from collections.abc import Callable
 from datetime import date
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 from sqlmodel import Session
 
+from service.clikit import JsonOpt, _as_of, _print_json, _settings, fail, friendly, out
 from service.lag import service
 from service.registry.snapshot import Snapshot
 
-# service.cli imports this module to register `lag`; its helpers are looked up at call time
-# so that neither module needs the other half-imported.
-F = TypeVar("F", bound=Callable[..., Any])
-JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON data instead of a table")]
-
-
-def _cli() -> Any:
-    import service.cli
-
-    return service.cli
-
-
-def friendly(fn: F) -> F:
-    """The main CLI's error wrapper (one-line reasons, no tracebacks), applied when called."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return _cli().friendly(fn)(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def fail(message: str, code: int = 1) -> NoReturn:
-    """Print a one-line reason on stderr and exit non-zero."""
-    _cli().fail(message, code)
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _as_of(value: str | None) -> date:
-    day: date = _cli()._as_of(value)
-    return day
-
-
-def _print(*args: Any, **kwargs: Any) -> None:
-    _cli().out.print(*args, **kwargs)
 
 
 lag_app = typer.Typer(
@@ -80,7 +44,7 @@ GroupByOpt = Annotated[
 def _snapshot() -> Snapshot:
     from service.app import startup
 
-    engine = startup(_cli()._settings())
+    engine = startup(_settings())
     try:
         with Session(engine) as session:
             return Snapshot.from_session(session)
@@ -129,7 +93,7 @@ def lag(
         fail("give --json or --csv, not both", code=2)
     table = _table(jurisdiction, family, basis, as_of)
     if as_json:
-        _cli()._print_json([r.as_dict() for r in table.rows])
+        _print_json([r.as_dict() for r in table.rows])
         return
     if as_csv:
         writer = csv.DictWriter(
@@ -159,8 +123,8 @@ def lag(
             _months(r.lag_days),
             f"{_months(r.lag_days_min)} to {_months(r.lag_days_max)}",
         )
-    _print(t)
-    _print(
+    out.print(t)
+    out.print(
         f"{len(table.without_appearance)} NPS substances have no recorded appearance (no lag row)"
     )
 
@@ -189,9 +153,9 @@ def summary_cmd(
     table = _table(jurisdiction, family, basis, as_of)
     data = service.summary(table, group_by=[group_by] if group_by else None, compare=compare)
     if as_json:
-        _cli()._print_json(data)
+        _print_json(data)
         return
-    _print(
+    out.print(
         f"as of {data['as_of']}, {data['basis']} basis: {data['n_rows']} rows, "
         f"{data['n_substances']} substances; {data['n_without_appearance']} NPS substances without an appearance",
         highlight=False,
@@ -222,10 +186,10 @@ def summary_cmd(
                 _months(g["km_median_days"]) or "not reached",
                 f"{_months(ci[0])} to {_months(ci[1])}",
             )
-        _print(t)
+        out.print(t)
     if data["logrank"]:
         lr = data["logrank"]
-        _print(
+        out.print(
             f"log-rank {lr['group_by']} {lr['a']} vs {lr['b']}: statistic {lr['test_statistic']:.3f}, "
             f"p = {lr['p_value']:.3g} (n = {lr['n_a']} vs {lr['n_b']})",
             highlight=False,
@@ -253,7 +217,7 @@ def plot_cmd(
     data = plot.render(service.curves(table.rows, by=group_by), fmt=fmt, title=title)
     out_file.parent.mkdir(parents=True, exist_ok=True)
     out_file.write_bytes(data)
-    _print(f"wrote {out_file} ({len(data)} bytes)")
+    out.print(f"wrote {out_file} ({len(data)} bytes)")
 
 
 def analysis_snapshot(registry: Path) -> Snapshot:
@@ -307,4 +271,4 @@ def analysis_cmd(
         fig_path.write_bytes(plot.render(curves, fmt="svg", title=title))
         fig_name = fig_path.name
     out_file.write_text(write_analysis(snapshot, as_of=day, figure=fig_name), encoding="utf-8")
-    _print(f"wrote {out_file}" + (f" and {out_file.with_suffix('.svg')}" if figure else ""))
+    out.print(f"wrote {out_file}" + (f" and {out_file.with_suffix('.svg')}" if figure else ""))
