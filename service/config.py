@@ -38,11 +38,11 @@ class Settings(BaseSettings):
         description=(
             "Tanimoto similarity (Morgan r=2, 2048 bits) at or above which a compound is a "
             "lookalike. 0.45, from the time-split backtest (docs/backtest.md, figure "
-            "docs/backtest.svg): recall at first appearance is 0.49 from 0.40 to 0.50 and "
-            "falls from 0.55; at 0.45 false alarms on 1,608 ChEMBL approved drugs are 0.17% "
+            "docs/backtest.svg): recall at first appearance is 0.51 from 0.40 to 0.50 and "
+            "falls from 0.55 (0.49); at 0.45 false alarms on 1,608 ChEMBL approved drugs are 0.17% "
             "against the registry frozen at each first appearance and 0.23% against today's, "
             "about half the rate at 0.40. Lower thresholds gain recall only through neighbours "
-            "from another drug family (0.35: 0.51 at 0.60% / 0.73%)"
+            "from another drug family (0.35: 0.54 at 0.60% / 0.73%)"
         ),
     )
     fingerprint_radius: int = Field(default=2, ge=1, le=6, description="Morgan fingerprint radius")
