@@ -13,7 +13,17 @@ from sqlmodel import Session
 
 from service import migrate
 from service.backtest.cli import backtest_app
-from service.clikit import JsonOpt, _as_of, _print_json, _settings, err, fail, friendly, out
+from service.clikit import (
+    JsonOpt,
+    JurisdictionOpt,
+    _as_of,
+    _print_json,
+    _settings,
+    err,
+    fail,
+    friendly,
+    out,
+)
 from service.config import Settings, get_settings
 from service.db import make_engine
 from service.errors import RegistryInvalid
@@ -199,9 +209,7 @@ def check(
     file: Annotated[
         Path | None, typer.Option("--file", "-f", help=".smi, .csv or .sdf file: one JSON line per record")
     ] = None,
-    jurisdiction: Annotated[
-        list[str] | None, typer.Option("--jurisdiction", "-j", help="jurisdiction code (repeatable; default all)")
-    ] = None,
+    jurisdiction: JurisdictionOpt = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="legal status on this day (YYYY-MM-DD)")] = None,
     workers: Annotated[int, typer.Option(min=1, help="processes for --file")] = 1,
     as_json: JsonOpt = False,
@@ -278,9 +286,7 @@ def _check_file(index: Any, file: Path, options: Any, workers: int) -> None:
 def screen(
     library: Annotated[Path, typer.Argument(help="library: .smi, .csv, .sdf or .parquet")],
     out: Annotated[Path, typer.Option("--out", "-o", help="results file (.parquet), one row per record")],
-    jurisdiction: Annotated[
-        list[str] | None, typer.Option("--jurisdiction", "-j", help="jurisdiction code (repeatable; default all)")
-    ] = None,
+    jurisdiction: JurisdictionOpt = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="legal status on this day (YYYY-MM-DD)")] = None,
     engine: Annotated[str, typer.Option("--engine", help="local (this machine) or dask")] = "local",
     scheduler: Annotated[
@@ -476,9 +482,7 @@ def import_file(
 @friendly
 def report_lookalikes(
     as_of: Annotated[str | None, typer.Option("--as-of", help="report date (YYYY-MM-DD; default today)")] = None,
-    jurisdiction: Annotated[
-        list[str] | None, typer.Option("--jurisdiction", "-j", help="jurisdiction code (repeatable; default all)")
-    ] = None,
+    jurisdiction: JurisdictionOpt = None,
     top: Annotated[int, typer.Option(min=0, help="rows shown per jurisdiction in the table")] = 10,
     as_json: JsonOpt = False,
 ) -> None:

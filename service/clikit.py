@@ -26,6 +26,10 @@ err = Console(stderr=True, soft_wrap=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON data instead of a table")]
+JurisdictionOpt = Annotated[
+    list[str] | None,
+    typer.Option("--jurisdiction", "-j", help="jurisdiction code (repeatable; default all)"),
+]
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

@@ -12,10 +12,8 @@ import typer
 from rich.table import Table
 
 from service.backtest import service
-from service.clikit import _as_of, _print_json, _settings, err, fail, friendly, out
+from service.clikit import JurisdictionOpt, _as_of, _print_json, _settings, err, fail, friendly, out
 from service.registry.snapshot import Snapshot
-
-
 
 backtest_app = typer.Typer(
     help="Early-warning backtest: would the watchlist have flagged compounds before they were scheduled?",
@@ -23,10 +21,6 @@ backtest_app = typer.Typer(
     no_args_is_help=False,
 )
 
-JurisdictionOpt = Annotated[
-    list[str] | None,
-    typer.Option("--jurisdiction", "-j", help="jurisdiction code (repeatable; default all)"),
-]
 FingerprintOpt = Annotated[
     str | None,
     typer.Option(

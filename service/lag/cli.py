@@ -13,11 +13,18 @@ import typer
 from rich.table import Table
 from sqlmodel import Session
 
-from service.clikit import JsonOpt, _as_of, _print_json, _settings, fail, friendly, out
+from service.clikit import (
+    JsonOpt,
+    JurisdictionOpt,
+    _as_of,
+    _print_json,
+    _settings,
+    fail,
+    friendly,
+    out,
+)
 from service.lag import service
 from service.registry.snapshot import Snapshot
-
-
 
 lag_app = typer.Typer(
     help="Scheduling lag: from first appearance to first control.",
@@ -25,10 +32,6 @@ lag_app = typer.Typer(
     no_args_is_help=False,
 )
 
-JurisdictionOpt = Annotated[
-    list[str] | None,
-    typer.Option("--jurisdiction", "-j", help="jurisdiction code (repeatable; default all)"),
-]
 FamilyOpt = Annotated[
     str | None, typer.Option("--family", help="drug family (fentanyl, nitazene, ...)")
 ]

@@ -8,7 +8,6 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
-
 from webkit import HOSTILE
 
 FURANYL = "O=C(c1ccco1)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1"
@@ -329,9 +328,9 @@ def test_check_upload_sdf(web_client: TestClient) -> None:
 
 
 def test_reports_pages(tmp_path, registry_dir) -> None:
-    reports = pytest.importorskip("service.reports.service")
     from service.app import create_app
     from service.config import Settings
+    from service.reports import service as reports
 
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'rep.db'}", schedules_dir=registry_dir)
     with TestClient(create_app(settings)) as client:
