@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from dbkit import (
+    PG_ADMIN_URL,
+    SERVICE_DB,
+    drop_pg_database,
+    drop_session_databases,
+    new_pg_database,
+)
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
@@ -16,10 +22,16 @@ from service import migrate
 from service.db import make_engine
 
 FIXTURES = Path(__file__).parent / "fixtures"
-PG_ADMIN_URL = os.environ.get(
-    "ANALOGWATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
-REQUIRE_PG = os.environ.get("ANALOGWATCH_REQUIRE_POSTGRES") == "1"
+REQUIRE_PG = os.environ.get("ANALOGWATCH_REQUIRE_POSTGRES") == "1" or SERVICE_DB == "postgresql"
+
+
+def pytest_report_header() -> str:
+    return f"analogwatch service database of the tests: {SERVICE_DB}"
+
+
+def pytest_sessionfinish() -> None:
+    if SERVICE_DB == "postgresql":
+        drop_session_databases()
 
 
 def _pg_reachable() -> str | None:
@@ -40,34 +52,20 @@ def pg_server() -> Iterator[str]:
     if why is not None:
         if REQUIRE_PG:
             pytest.fail(f"PostgreSQL required but unreachable at {PG_ADMIN_URL}: {why}")
-        pytest.skip(f"no PostgreSQL at {PG_ADMIN_URL} ({why}); CI sets ANALOGWATCH_REQUIRE_POSTGRES=1")
+        pytest.skip(
+            f"no PostgreSQL at {PG_ADMIN_URL} ({why}); CI sets ANALOGWATCH_REQUIRE_POSTGRES=1"
+        )
     yield PG_ADMIN_URL
-
-
-def _new_pg_database(admin_url: str) -> tuple[str, str]:
-    name = f"aw_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return name, admin_url.rsplit("/", 1)[0] + f"/{name}"
-
-
-def _drop_pg_database(admin_url: str, name: str) -> None:
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 @pytest.fixture
 def pg_database(pg_server: str) -> Iterator[str]:
     """URL of a fresh, empty PostgreSQL database (dropped afterwards)."""
-    name, url = _new_pg_database(pg_server)
+    name, url = new_pg_database(pg_server)
     try:
         yield url
     finally:
-        _drop_pg_database(pg_server, name)
+        drop_pg_database(name, pg_server)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -77,11 +75,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{tmp_path / 'test.db'}"
         return
     admin = request.getfixturevalue("pg_server")
-    name, url = _new_pg_database(admin)
+    name, url = new_pg_database(admin)
     try:
         yield url
     finally:
-        _drop_pg_database(admin, name)
+        drop_pg_database(name, admin)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from dbkit import service_database_url
 from fastapi.testclient import TestClient
 
 from service import migrate
@@ -41,7 +42,7 @@ def test_fresh_sqlite_start_loads_registry(tmp_path: Path, registry_dir: Path) -
 
 
 def test_restart_does_not_reload_unchanged_files(tmp_path: Path, registry_dir: Path) -> None:
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'a.db'}", schedules_dir=registry_dir)
+    settings = Settings(database_url=service_database_url(tmp_path, "a.db"), schedules_dir=registry_dir)
     for _ in range(2):
         with TestClient(create_app(settings)) as client:
             loads = client.get("/registry/stats").json()["tables"]["registry_loads"]

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from dbkit import service_database_url
 from fastapi.testclient import TestClient
 
 from service.app import create_app
@@ -15,7 +16,7 @@ from service.config import Settings
 @pytest.fixture
 def client(tmp_path: Path, registry_dir: Path) -> Iterator[TestClient]:
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'l.db'}",
+        database_url=service_database_url(tmp_path, "l.db"),
         schedules_dir=registry_dir,
         max_body_bytes=4096,
         rate_limit_batch="3/minute",
@@ -59,7 +60,7 @@ def test_cors_is_off_unless_configured(client: TestClient, tmp_path: Path, regis
     r = client.options("/check", headers=pre)
     assert "access-control-allow-origin" not in r.headers
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'c.db'}", schedules_dir=registry_dir, cors_origins=["https://example.org"]
+        database_url=service_database_url(tmp_path, "c.db"), schedules_dir=registry_dir, cors_origins=["https://example.org"]
     )
     with TestClient(create_app(settings)) as c:
         r = c.options("/check", headers=pre)

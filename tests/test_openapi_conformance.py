@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import schemathesis
+from dbkit import service_database_url
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import (
@@ -36,10 +37,10 @@ CHECKS = [
     response_headers_conformance,
 ]
 
-_db = Path(tempfile.mkdtemp(prefix="aw-conformance-")) / "c.db"
+_db = service_database_url(Path(tempfile.mkdtemp(prefix="aw-conformance-")), "c.db")
 APP = create_app(
     Settings(
-        database_url=f"sqlite:///{_db}",
+        database_url=_db,
         schedules_dir=schedules_dir(),
         curator_api_keys=[KEY],
         rate_limit_batch="",

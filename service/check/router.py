@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from service.check import service, substances
 from service.check.index import IndexHolder, WatchIndex
@@ -61,12 +62,17 @@ def _known_jurisdictions(index: WatchIndex, options: service.CheckOptions) -> No
 )
 async def post_check(body: CheckRequest, index: IndexDep, settings: SettingsDep) -> Any:
     """Check one structure: controlled, controlled by a class, lookalike or not flagged, per jurisdiction."""
-    # computed inline on the event loop: one bounded molecule takes about a millisecond,
-    # less than the thread-pool round trip it would otherwise cost
+    # in memory the check is computed inline on the event loop: one bounded molecule takes
+    # about a millisecond, less than the thread-pool round trip it would otherwise cost. The
+    # cartridge backend waits on the database, which must not block the loop.
     options = _options(body, settings)
     _known_jurisdictions(index, options)
     try:
-        return json_response(service.check(index, body.structure, options, body.input_type))
+        if index.search is None:
+            result = service.check(index, body.structure, options, body.input_type)
+        else:
+            result = await run_in_threadpool(service.check, index, body.structure, options, body.input_type)
+        return json_response(result)
     except StructureError as exc:
         raise UnprocessableInput(("body", "structure"), str(exc)) from None
 

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from service.auth import CuratorDep
-from service.deps import SessionDep, SettingsDep
+from service.deps import RowId, SessionDep, SettingsDep
 from service.errors import NotFound
 from service.models import Report
 from service.reports import service
@@ -72,7 +72,7 @@ def get_latest_report(request: Request, session: SessionDep, format: Format = No
 
 @router.get("/{report_id}", response_model=ReportPublic, responses=_RENDERINGS)
 def get_report(
-    report_id: int, request: Request, session: SessionDep, format: Format = None
+    report_id: RowId, request: Request, session: SessionDep, format: Format = None
 ) -> Response:
     """One stored report (or failed run), as JSON, CSV or HTML."""
     return _render(service.get(session, report_id=report_id), request, format)

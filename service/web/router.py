@@ -26,7 +26,7 @@ from service.check.schemas import MAX_BATCH
 from service.chem.errors import StructureError
 from service.chem.inputs import MAX_SMILES
 from service.config import Settings
-from service.deps import SessionDep
+from service.deps import MAX_ROW_ID, SessionDep
 from service.errors import NotFound, UnprocessableInput
 from service.lag import plot
 from service.lag import service as lag
@@ -531,7 +531,7 @@ def report_page(request: Request, session: SessionDep, report_id: str) -> HTMLRe
         from service.reports import service as reports
     except ImportError:
         return _missing(request, "Reports", "Periodic lookalike reports", "reports")
-    if not report_id.isdigit() or len(report_id) > 12:
+    if not report_id.isdigit() or len(report_id) > 12 or int(report_id) > MAX_ROW_ID:
         return error_page(
             request, "Not found", f"There is no report with id {report_id[:20]!r}.", 404
         )

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
+from dbkit import service_database_url
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -29,8 +30,8 @@ CONTRACT = {
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    db = tmp_path_factory.mktemp("backtest-real") / "registry.db"
-    settings = Settings(database_url=f"sqlite:///{db}", schedules_dir=schedules_dir())
+    url = service_database_url(tmp_path_factory.mktemp("backtest-real"), "registry.db")
+    settings = Settings(database_url=url, schedules_dir=schedules_dir())
     with TestClient(create_app(settings)) as c:
         yield c
 
@@ -103,7 +104,7 @@ def test_summary_refuses_an_unknown_fingerprint(client: TestClient) -> None:
 
 
 def test_cli_json_contract(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("ANALOGWATCH_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("ANALOGWATCH_DATABASE_URL", service_database_url(tmp_path, "cli.db"))
     get_settings.cache_clear()
     try:
         result = CliRunner().invoke(

@@ -206,3 +206,40 @@ def test_cartridge_backend_refuses_a_database_without_it(sqlite_engine: Engine) 
 def test_setting_requires_postgresql() -> None:
     with pytest.raises(ValueError, match="cartridge needs a postgresql"):
         Settings(database_url="sqlite:///x.db", search_backend="cartridge")
+
+
+def test_http_check_in_the_database_answers_like_memory_off_the_event_loop(
+    pg_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """POST /check with the cartridge backend gives the in-memory answer, and its database
+    query runs in a worker thread, never on the event loop that serves other requests."""
+    import asyncio
+
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+
+    url = pg_engine.url.render_as_string(hide_password=False)
+    on_loop: list[bool] = []
+    original = cartridge.CartridgeSearch.query
+
+    def spying_query(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        try:
+            asyncio.get_running_loop()
+            on_loop.append(True)
+        except RuntimeError:
+            on_loop.append(False)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(cartridge.CartridgeSearch, "query", spying_query)
+    body = {"structure": ANALOGS[0], "as_of": "2026-01-01", "top_k": 5}
+    answers = []
+    for backend in ("memory", "cartridge"):
+        settings = Settings(database_url=url, schedules_dir=schedules_dir(), search_backend=backend)
+        with TestClient(create_app(settings)) as client:
+            r = client.post("/check", json=body)
+            assert r.status_code == 200
+            answers.append(r.json())
+    assert answers[0] == answers[1]
+    assert {v["status"] for v in answers[1]["verdicts"]} >= {"controlled_by_class"}
+    assert on_loop == [False]

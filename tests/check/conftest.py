@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from dbkit import service_database_url
 from fastapi.testclient import TestClient
 
 from service.app import create_app
@@ -16,8 +17,8 @@ from service.paths import schedules_dir
 
 @pytest.fixture(scope="session")
 def real_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    db = tmp_path_factory.mktemp("real") / "registry.db"
-    return Settings(database_url=f"sqlite:///{db}", schedules_dir=schedules_dir())
+    url = service_database_url(tmp_path_factory.mktemp("real"), "registry.db")
+    return Settings(database_url=url, schedules_dir=schedules_dir())
 
 
 @pytest.fixture(scope="session")

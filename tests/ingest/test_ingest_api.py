@@ -6,12 +6,6 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
-from sqlalchemy.engine import Engine
-from sqlmodel import Session
-
-from service.models import Appearance, Substance
-from service.registry.loader import load_registry
 from ingestkit import (
     ACETYLFENTANYL,
     AUTH,
@@ -22,6 +16,12 @@ from ingestkit import (
     client_for,
     counts,
 )
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from service.models import Appearance, Substance
+from service.registry.loader import load_registry
 
 ONE = {
     "structure": ACETYLFENTANYL,

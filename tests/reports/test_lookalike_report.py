@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from ingestkit import GOOD_CSV, HEADER, ORTHO_FLUOROFENTANYL, settings_for
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -17,7 +18,6 @@ from service.ingest import service as ingest
 from service.models import ControlAction, Substance
 from service.registry.loader import load_registry
 from service.reports import service as reports
-from ingestkit import GOOD_CSV, HEADER, ORTHO_FLUOROFENTANYL, settings_for
 
 AS_OF = date(2026, 1, 1)
 CONTRACT = {

@@ -7,18 +7,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from dbkit import service_database_url
+from ingestkit import GOOD_CSV, HEADER
 from typer.testing import CliRunner
 
 from service.cli import app
 from service.config import get_settings
-from ingestkit import GOOD_CSV, HEADER
 
 runner = CliRunner()
 
 
 @pytest.fixture
 def env(tmp_path: Path, registry_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("ANALOGWATCH_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("ANALOGWATCH_DATABASE_URL", service_database_url(tmp_path, "cli.db"))
     monkeypatch.setenv("ANALOGWATCH_SCHEDULES_DIR", str(registry_dir))
     get_settings.cache_clear()
     yield tmp_path

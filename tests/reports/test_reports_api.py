@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from ingestkit import AUTH, GOOD_CSV, ORTHO_FLUOROFENTANYL, client_for
 from sqlalchemy.engine import Engine
 
 from service.reports.service import CSV_COLUMNS
-from ingestkit import AUTH, GOOD_CSV, ORTHO_FLUOROFENTANYL, client_for
 
 EVIL = "<script>alert(1)</script>"
 
@@ -32,6 +32,15 @@ def test_no_report_yet(client: TestClient) -> None:
     assert client.get("/reports/latest").status_code == 404
     assert client.get("/reports/12345").status_code == 404
     assert client.get("/reports").json() == {"count": 0, "data": []}
+
+
+def test_ids_beyond_the_integer_column_are_refused_not_queried(client: TestClient) -> None:
+    """PostgreSQL ids are 32-bit: a larger one must be a clear 422, never a database error."""
+    assert client.get("/reports/2147483647").status_code == 404
+    r = client.get("/reports/2147483648")
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["path", "report_id"]
+    assert client.get("/reports-page/99999999999").status_code == 404
 
 
 def test_run_then_read_in_every_format(client: TestClient) -> None:

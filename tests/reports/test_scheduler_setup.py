@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 from fastapi.testclient import TestClient
+from ingestkit import settings_for
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 
@@ -15,7 +16,6 @@ from service.app import create_app
 from service.config import Settings
 from service.cron import cron_trigger, crontab_weekdays
 from service.scheduler import build_scheduler
-from ingestkit import settings_for
 
 
 def test_report_job_uses_the_cron_setting(sqlite_engine: Engine, registry_dir: Path) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 from apscheduler.triggers.date import DateTrigger
+from ingestkit import settings_for
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -19,7 +20,6 @@ from service.models import JobLease, Report
 from service.registry.loader import load_registry
 from service.reports.jobs import LEASE, lookalike_report_job
 from service.scheduler import build_scheduler
-from ingestkit import settings_for
 
 
 def _reports(engine: Engine) -> list[Report]:

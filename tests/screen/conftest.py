@@ -6,6 +6,7 @@ import importlib.util
 from pathlib import Path
 
 import pytest
+from dbkit import service_database_url
 from sqlalchemy.engine import Engine
 
 from service.app import startup
@@ -24,8 +25,8 @@ BAD = [("not_a_smiles", "bad-syntax"), ("C1CC", "bad-ring"), ("[Na+].[Cl-]", "ba
 
 @pytest.fixture(scope="session")
 def screen_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    db = tmp_path_factory.mktemp("screen") / "registry.db"
-    return startup(Settings(database_url=f"sqlite:///{db}", schedules_dir=schedules_dir()))
+    url = service_database_url(tmp_path_factory.mktemp("screen"), "registry.db")
+    return startup(Settings(database_url=url, schedules_dir=schedules_dir()))
 
 
 @pytest.fixture(scope="session")

@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dbkit import service_database_url
 from fastapi.testclient import TestClient
+from webkit import HOSTILE, Tab
 
 from service.app import create_app
 from service.config import Settings
 from service.paths import schedules_dir
-from webkit import HOSTILE, Tab
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 REQUIRE_BROWSER = os.environ.get("ANALOGWATCH_REQUIRE_BROWSER") == "1"
@@ -35,11 +36,11 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="session")
 def web_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    """The app on a temporary SQLite database holding the real registry."""
-    db = tmp_path_factory.mktemp("web") / "registry.db"
+    """The app on a fresh test database holding the real registry."""
+    url = service_database_url(tmp_path_factory.mktemp("web"), "registry.db")
     # no rate limit here: the many checks of these tests are one client; tested on its own
     settings = Settings(
-        database_url=f"sqlite:///{db}", schedules_dir=schedules_dir(), rate_limit_batch=""
+        database_url=url, schedules_dir=schedules_dir(), rate_limit_batch=""
     )
     with TestClient(create_app(settings)) as client:
         yield client
@@ -64,7 +65,7 @@ def hostile_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestCli
         writer.writeheader()
         writer.writerows(rows)
     settings = Settings(
-        database_url=f"sqlite:///{root / 'h.db'}", schedules_dir=reg, rate_limit_batch=""
+        database_url=service_database_url(root, "h.db"), schedules_dir=reg, rate_limit_batch=""
     )
     with TestClient(create_app(settings)) as client:
         yield client
@@ -100,12 +101,12 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The service on a free loopback port (uvicorn in a thread), real registry, fresh SQLite."""
+    """The service on a free loopback port (uvicorn in a thread), real registry, fresh database."""
     import uvicorn
 
-    db = tmp_path_factory.mktemp("live") / "live.db"
+    url = service_database_url(tmp_path_factory.mktemp("live"), "live.db")
     settings = Settings(
-        database_url=f"sqlite:///{db}", schedules_dir=schedules_dir(), rate_limit_batch=""
+        database_url=url, schedules_dir=schedules_dir(), rate_limit_batch=""
     )
     port = _free_port()
     app = create_app(settings)

@@ -12,7 +12,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-
 from webkit import Tab
 
 HEXANOYL = (

@@ -7,6 +7,7 @@ import io
 import re
 
 import pytest
+from dbkit import service_database_url
 from fastapi.testclient import TestClient
 from webkit import HOSTILE
 
@@ -294,7 +295,7 @@ def test_check_page_shares_the_batch_rate_limit(tmp_path, registry_dir) -> None:
     from service.config import Settings
 
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'r.db'}",
+        database_url=service_database_url(tmp_path, "r.db"),
         schedules_dir=registry_dir,
         rate_limit_batch="2/minute",
     )
@@ -332,7 +333,7 @@ def test_reports_pages(tmp_path, registry_dir) -> None:
     from service.config import Settings
     from service.reports import service as reports
 
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'rep.db'}", schedules_dir=registry_dir)
+    settings = Settings(database_url=service_database_url(tmp_path, "rep.db"), schedules_dir=registry_dir)
     with TestClient(create_app(settings)) as client:
         empty = client.get("/reports-page")
         assert empty.status_code == 200 and "No report has been run yet" in empty.text

@@ -1,0 +1,65 @@
+"""Databases for the tests: fresh PostgreSQL databases, and the service database of the
+tests that start the service on a registry.
+
+The service-level tests (check, lag, pages, backtest, screening, limits, OpenAPI, app start)
+keep their database where ``ANALOGWATCH_TEST_SERVICE_DB`` says: ``sqlite`` (the default, a
+file in the test's temporary directory) or ``postgresql`` (a fresh database on the server at
+``ANALOGWATCH_TEST_POSTGRES_URL``, migrated to head as a production deployment is, dropped at
+the end of the session). CI runs the whole suite once each way.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from service import migrate
+
+PG_ADMIN_URL = os.environ.get(
+    "ANALOGWATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+SERVICE_DB = os.environ.get("ANALOGWATCH_TEST_SERVICE_DB", "sqlite")
+if SERVICE_DB not in ("sqlite", "postgresql"):
+    raise RuntimeError(
+        f"ANALOGWATCH_TEST_SERVICE_DB must be sqlite or postgresql, not {SERVICE_DB!r}"
+    )
+
+_session_databases: list[str] = []
+
+
+def new_pg_database(admin_url: str = PG_ADMIN_URL) -> tuple[str, str]:
+    """Create an empty PostgreSQL database; return its name and URL."""
+    name = f"aw_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return name, admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_pg_database(name: str, admin_url: str = PG_ADMIN_URL) -> None:
+    """Drop a test database, closing any connection still open to it."""
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def service_database_url(directory: Path, filename: str) -> str:
+    """URL of an empty service database: an SQLite file in ``directory`` or a migrated PostgreSQL database."""
+    if SERVICE_DB == "sqlite":
+        directory.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{directory / filename}"
+    name, url = new_pg_database()
+    _session_databases.append(name)
+    migrate.upgrade(url)  # the service refuses an unmigrated PostgreSQL database, as in production
+    return url
+
+
+def drop_session_databases() -> None:
+    """Drop every service database this session created (called at session end)."""
+    while _session_databases:
+        drop_pg_database(_session_databases.pop())
