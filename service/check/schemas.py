@@ -84,7 +84,11 @@ class MatchedSubstance(BaseModel):
     jurisdiction: str
     kind: str
     schedule: str
-    effective_date: date
+    effective_date: str = Field(
+        description="as the source states it: a day (YYYY-MM-DD), or a month or year for old listings"
+    )
+    effective_date_precision: Literal["day", "month", "year"] = "day"
+    in_force_from: date = Field(description="first day the act is certainly in force")
     end_date: date | None
     citation: str
     source: str
@@ -110,7 +114,11 @@ class ClassMatchOut(BaseModel):
     jurisdiction: str
     kind: str
     schedule: str
-    effective_date: date
+    effective_date: str = Field(
+        description="as the source states it: a day (YYYY-MM-DD), or a month or year for old listings"
+    )
+    effective_date_precision: Literal["day", "month", "year"] = "day"
+    in_force_from: date = Field(description="first day the act is certainly in force")
     end_date: date | None
     citation: str
     source: str
@@ -123,7 +131,11 @@ class Elsewhere(BaseModel):
     name: str
     kind: str
     schedule: str
-    effective_date: date
+    effective_date: str = Field(
+        description="as the source states it: a day (YYYY-MM-DD), or a month or year for old listings"
+    )
+    effective_date_precision: Literal["day", "month", "year"] = "day"
+    in_force_from: date = Field(description="first day the act is certainly in force")
     end_date: date | None
     citation: str
     source: str

@@ -5,21 +5,27 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Integer, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Integer, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from service.models.common import ActionKind, in_list
+from service.models.common import ActionKind, Precision, in_list
 
 _END_AFTER_START = "end_date IS NULL OR end_date >= effective_date"
 
 
 class ControlAction(SQLModel, table=True):
-    """One legal act on one substance in one jurisdiction."""
+    """One legal act on one substance in one jurisdiction.
+
+    `effective_date` is the first day of the period `effective_precision` names: a
+    permanent act whose source states only a year or a month (an old listing) is kept at
+    that precision, and counted in force from the last day of the period.
+    """
 
     __tablename__ = "control_actions"
     __table_args__ = (
         UniqueConstraint("substance_id", "jurisdiction", "kind", "effective_date"),
         CheckConstraint(in_list("kind", ActionKind), name="kind"),
+        CheckConstraint(in_list("effective_precision", Precision), name="effective_precision"),
         CheckConstraint(_END_AFTER_START, name="end_after_start"),
     )
 
@@ -33,6 +39,9 @@ class ControlAction(SQLModel, table=True):
     kind: str = Field(max_length=20)
     schedule: str = Field(default="", max_length=100)
     effective_date: date
+    effective_precision: str = Field(
+        default="day", max_length=5, sa_column_kwargs={"server_default": text("'day'")}
+    )
     end_date: date | None = None
     citation: str = Field(max_length=500)
     source: str = Field(max_length=2000)

@@ -62,7 +62,7 @@ def _act_fields(jurisdiction: str, schedule: str, kind: str, a: Any) -> dict[str
         "jurisdiction": jurisdiction,
         "schedule": schedule,
         "kind": kind,
-        "effective_date": a.effective_date.isoformat(),
+        "effective_date": a.effective_written,
         "end_date": a.end_date.isoformat() if a.end_date else "",
         "citation": a.citation,
         "source": a.source,

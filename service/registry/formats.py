@@ -140,6 +140,7 @@ class ActionRow:
     source: str
     notes: str
     where: str
+    effective_precision: str = "day"  # a permanent act may be known only to a month or year
 
 
 @dataclass(slots=True)
@@ -467,16 +468,23 @@ def _read_actions(r: _Reader) -> None:
             if row["kind"] not in ActionKind.__members__:
                 r.problem(name, line, "kind", f"unknown kind {row['kind']!r}")
                 ok = False
-            eff = r.day(name, line, "effective_date", row["effective_date"])
+            if row["kind"] == ActionKind.permanent:
+                # an old listing may be dated by its source to a month or a year only
+                written = r.partial(name, line, "effective_date", row["effective_date"])
+                eff, precision = (written.earliest, written.precision.value) if written else (None, "day")
+                eff_last = written.latest if written else None
+            else:
+                eff = eff_last = r.day(name, line, "effective_date", row["effective_date"])
+                precision = "day"
             end = (
                 r.day(name, line, "end_date", row["end_date"], future_ok=True)
                 if row.get("end_date")
                 else None
             )
-            if eff is None or (row.get("end_date") and end is None):
+            if eff is None or eff_last is None or (row.get("end_date") and end is None):
                 continue
-            if end is not None and end < eff:
-                r.problem(name, line, "end_date", f"{end} is before the effective date {eff}")
+            if end is not None and end < eff_last:
+                r.problem(name, line, "end_date", f"{end} is before the effective date {row['effective_date']}")
                 ok = False
             nk = (row["substance"], row["jurisdiction"], row["kind"], eff)
             if nk in seen:
@@ -496,6 +504,7 @@ def _read_actions(r: _Reader) -> None:
                         row["source"],
                         row.get("notes", ""),
                         f"{name}:{line}",
+                        precision,
                     )
                 )
     _check_temporary_followed(r)

@@ -218,6 +218,7 @@ def _apply(session: Session, reg: Registry) -> dict[str, dict[str, int]]:
         seen.add(nk)
         values = {
             "schedule": arow.schedule,
+            "effective_precision": arow.effective_precision,
             "end_date": arow.end_date,
             "citation": arow.citation,
             "source": arow.source,

@@ -10,6 +10,9 @@ Legal status from a list of acts in one jurisdiction:
 * a `permanent` act is in force from its effective date on;
 * a `removal` ends every act that took effect before it, from its effective date.
 
+An act whose source dates it only to a month or a year (old listings) is counted in force
+from the last day of that period: before then the registry cannot say it was in force.
+
 On a given day the act in force is the most recent one that is in force.
 """
 
@@ -26,6 +29,7 @@ from sqlmodel import Session
 
 from service.chem.classes import CompiledClass, compile_class
 from service.chem.standardize import parse_smiles
+from service.dates import PartialDate
 from service.models import (
     Appearance,
     ClassAction,
@@ -40,7 +44,11 @@ from service.registry.loader import latest_load
 
 @dataclass(frozen=True, slots=True)
 class Act:
-    """One legal act (on a substance or a class) as plain data."""
+    """One legal act (on a substance or a class) as plain data.
+
+    `effective_date` is the first day the act is certainly in force: the stated day, or the
+    last day of the month or year its source gives (`stated`).
+    """
 
     jurisdiction: str
     kind: str
@@ -50,14 +58,22 @@ class Act:
     citation: str
     source: str
     inherited_from: str | None = None  # the jurisdiction whose act applies here by law
+    stated: PartialDate | None = None  # the effective date as the source states it, when not a day
+
+    @property
+    def effective_written(self) -> str:
+        """The effective date at its stated precision (`1964`, `1988-03`, `2018-02-06`)."""
+        return str(self.stated) if self.stated else self.effective_date.isoformat()
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
+        """JSON-ready form (`effective_date` at its stated precision, `in_force_from` a day)."""
         return {
             "jurisdiction": self.jurisdiction,
             "kind": self.kind,
             "schedule": self.schedule,
-            "effective_date": self.effective_date.isoformat(),
+            "effective_date": self.effective_written,
+            "effective_date_precision": self.stated.precision.value if self.stated else "day",
+            "in_force_from": self.effective_date.isoformat(),
             "end_date": self.end_date.isoformat() if self.end_date else None,
             "citation": self.citation,
             "source": self.source,
@@ -258,12 +274,15 @@ class Snapshot:
 
 
 def _act(row: ControlAction | ClassAction, jurisdiction: str) -> Act:
+    precision = getattr(row, "effective_precision", "day") or "day"
+    stated = PartialDate.of(row.effective_date, precision) if precision != "day" else None
     return Act(
         jurisdiction=jurisdiction,
         kind=row.kind,
         schedule=getattr(row, "schedule", "") or "",
-        effective_date=row.effective_date,
+        effective_date=stated.latest if stated else row.effective_date,
         end_date=row.end_date,
         citation=row.citation,
         source=row.source,
+        stated=stated,
     )

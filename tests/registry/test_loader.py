@@ -150,11 +150,6 @@ BAD_CASES = [
         "actions/us.csv:2: effective_date: bad date",
     ),
     (
-        "actions/us.csv",
-        {"index": 0, "effective_date": "1971-05"},
-        "actions/us.csv:2: effective_date: '1971-05': a legal act needs a day",
-    ),
-    (
         "appearances/reports.csv",
         {"index": 0, "date": "2999-01"},
         "appearances/reports.csv:2: date: '2999-01' is not between 1900 and today",
@@ -188,6 +183,11 @@ BAD_CASES = [
         "actions/us.csv",
         {"index": 1, "end_date": "2015-01-01"},
         "actions/us.csv:3: end_date: 2015-01-01 is before the effective date 2016-11-29",
+    ),
+    (
+        "actions/us.csv",
+        {"index": 1, "effective_date": "2016-11"},
+        "actions/us.csv:3: effective_date: '2016-11': a legal act needs a day (YYYY-MM-DD)",
     ),
     (
         "actions/us.csv",
