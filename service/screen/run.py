@@ -31,6 +31,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from service import __version__
 from service.check.batch import Item, check_item
 from service.check.index import WatchIndex
 from service.check.service import CheckOptions
@@ -39,6 +40,7 @@ from service.registry.snapshot import Snapshot
 from service.screen import io
 
 MANIFEST_VERSION = 1
+SCATTER_TIMEOUT_S = 120  # broadcasting the registry snapshot to every worker
 Chunk = tuple[int, int, list[Item]]  # (chunk number, first row, records)
 Rows = list[dict[str, Any]]
 
@@ -270,6 +272,12 @@ def worker_index(snapshot: Snapshot, token: str, radius: int, bits: int) -> Watc
     return index
 
 
+def _worker_version() -> str:
+    """The analogwatch version a Dask worker imports."""
+    version: str = importlib.import_module("service").__version__
+    return version
+
+
 def _dask_task(
     snapshot: Snapshot, token: str, radius: int, bits: int, options: CheckOptions, chunk: Chunk
 ) -> tuple[int, Rows]:
@@ -300,10 +308,30 @@ class _Dask:
             self.client = dist.Client(self.cluster)
         self.options = options
         self.radius, self.bits = index.radius, index.bits
-        # a token unique to this registry version: workers key their index cache on it
-        self.token = f"{index.snapshot.digest}:{index.version}"
-        self.snapshot = self.client.scatter(index.snapshot, broadcast=True)
+        try:
+            self._check_workers()
+            # a token unique to this registry version: workers key their index cache on it
+            self.token = f"{index.snapshot.digest}:{index.version}"
+            # a worker that cannot unpickle the snapshot would retry for ever: bound the wait
+            self.snapshot = self.client.scatter(
+                index.snapshot, broadcast=True, timeout=SCATTER_TIMEOUT_S
+            )
+        except BaseException:
+            self.close()
+            raise
         self.slots = max(1, sum(self.client.nthreads().values()))
+
+    def _check_workers(self) -> None:
+        """Refuse a cluster whose workers run another analogwatch version (or none)."""
+        if not self.client.nthreads():
+            raise AnalogwatchError("the Dask cluster has no workers")
+        found = self.client.run(_worker_version)
+        wrong = {addr: v for addr, v in found.items() if v != __version__}
+        if wrong:
+            listed = ", ".join(f"{addr}: {v}" for addr, v in sorted(wrong.items()))
+            raise AnalogwatchError(
+                f"Dask workers must run analogwatch {__version__} like this client; found {listed}"
+            )
 
     def submit(self, chunk: Chunk) -> Any:
         return self.client.submit(

@@ -71,3 +71,28 @@ def test_dask_output_equals_local_output(
     )
     assert again.rows == 116
     assert pq.read_table(tmp_path / "again.parquet").equals(pq.read_table(local.out))
+
+
+def test_workers_of_another_version_are_refused_before_any_work(
+    screen_index: WatchIndex, library: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cluster whose workers import another analogwatch is a clear error, not a hang on a
+    snapshot they cannot read; no output is written."""
+    import service
+    from service.errors import AnalogwatchError
+
+    # in-process workers see the patched package version; the client keeps its own
+    monkeypatch.setattr(service, "__version__", "0.0.0-other")
+    with distributed.LocalCluster(
+        n_workers=1, processes=False, threads_per_worker=1, dashboard_address=None
+    ) as c:
+        job = ScreenJob(
+            source=library,
+            out=tmp_path / "never.parquet",
+            options=CheckOptions(as_of=date(2026, 1, 1)),
+            engine="dask",
+            scheduler=c.scheduler_address,
+        )
+        with pytest.raises(AnalogwatchError, match=r"must run analogwatch 0\.1\.0.*0\.0\.0-other"):
+            run_screen(screen_index, job)
+    assert not job.out.exists()
