@@ -18,6 +18,21 @@ modified by one or more of these modifications, and nothing else". SMARTS alone 
 * ``parent`` - the parent compound. It must match with no modification; a molecule that
   does is reported as ``is_parent`` and not as a member (the parent is listed on its own).
 * ``exclusions`` - substances the definition itself names as excluded (by SMILES).
+* ``max_molecular_weight`` - an upper limit on the molecular mass the definition itself sets
+  (e.g. the UK nitazene definition: "a maximum molecular mass of 500 atomic mass units").
+  The average molecular weight of the standardized parent is compared with it; a heavier
+  molecule that has the core is a near miss.
+* ``near_miss_note`` - a sentence appended to every near-miss reason, e.g. to say that the
+  legal text was only read in part and a near miss may be covered by a clause not encoded.
+
+Two options widen what a region or a group can say:
+
+* a ``substituents`` region with ``ring_through_atom = true`` also claims a piece bonded two
+  or more times to one and the same of its ``on`` atoms - that atom "included in a cyclic
+  structure" (a pyrrolidine or piperidine built on an amine nitrogen) - under its clause.
+  A piece bonded to two *different* core atoms is still a ring closed onto the core.
+* a group's ``max_carbons`` limits its number of carbon atoms ("alkyl substituents
+  containing up to three carbon atoms"); ``max_atoms`` counts every heavy atom.
 
 A piece that is attached to the core at two places (a ring closure the definition does not
 describe), an unclaimed piece, or a substituent of a type no clause permits makes the
@@ -35,6 +50,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rdkit import Chem, rdBase
+from rdkit.Chem import Descriptors
 
 from service.chem.standardize import parent, parse_smiles
 
@@ -60,9 +76,20 @@ _TOP_KEYS = {
     "groups": "table of named substituent groups",
     "exclusions": "list of {name, smiles, reason}",
     "notes": "free text",
+    "max_molecular_weight": "upper limit on the average molecular weight of the parent",
+    "near_miss_note": "sentence appended to every near-miss reason",
 }
 _CLAUSE_KEYS = {"key", "description"}
-_GROUP_KEYS = {"description", "anchor", "atoms", "acyclic", "max_atoms", "require", "forbid"}
+_GROUP_KEYS = {
+    "description",
+    "anchor",
+    "atoms",
+    "acyclic",
+    "max_atoms",
+    "max_carbons",
+    "require",
+    "forbid",
+}
 _EXCLUSION_KEYS = {"name", "smiles", "reason"}
 _REGION_KEYS: dict[str, set[str]] = {
     "group": {
@@ -88,7 +115,7 @@ _REGION_KEYS: dict[str, set[str]] = {
         "require_aromatic",
         "clause",
     },
-    "substituents": {"name", "kind", "on", "allowed", "clause"},
+    "substituents": {"name", "kind", "on", "allowed", "clause", "ring_through_atom"},
     "chain_ring": {
         "name",
         "kind",
@@ -307,12 +334,11 @@ def validate_rules(rules: Any) -> list[str]:
                         problems.append(problem)
         if "acyclic" in group and not isinstance(group["acyclic"], bool):
             problems.append(f"{path}.acyclic: must be true or false")
-        if "max_atoms" in group and (
-            not isinstance(group["max_atoms"], int)
-            or isinstance(group["max_atoms"], bool)
-            or group["max_atoms"] < 1
-        ):
-            problems.append(f"{path}.max_atoms: must be a positive integer")
+        for key in ("max_atoms", "max_carbons"):
+            if key in group and (
+                not isinstance(group[key], int) or isinstance(group[key], bool) or group[key] < 1
+            ):
+                problems.append(f"{path}.{key}: must be a positive integer")
 
     def check_allowed(path: str, value: Any) -> None:
         if not isinstance(value, list) or not value:
@@ -396,6 +422,7 @@ def validate_rules(rules: Any) -> list[str]:
             "ring_require_monocycle",
             "ring_require_aromatic",
             "substituted_reference_ring_is_replacement",
+            "ring_through_atom",
         ):
             if key in region and not isinstance(region[key], bool):
                 problems.append(f"{path}.{key}: must be true or false")
@@ -420,8 +447,15 @@ def validate_rules(rules: Any) -> list[str]:
         if problem:
             problems.append(problem)
 
-    if "notes" in rules and not isinstance(rules["notes"], str):
-        problems.append("rules.notes: must be a string")
+    for key in ("notes", "near_miss_note"):
+        if key in rules and not isinstance(rules[key], str):
+            problems.append(f"rules.{key}: must be a string")
+    if "max_molecular_weight" in rules and (
+        not isinstance(rules["max_molecular_weight"], int | float)
+        or isinstance(rules["max_molecular_weight"], bool)
+        or rules["max_molecular_weight"] <= 0
+    ):
+        problems.append("rules.max_molecular_weight: must be a positive number")
 
     if not problems:
         compiled = CompiledClass._build("(validation)", rules)
@@ -456,6 +490,7 @@ class _Group:
     atoms: Chem.Mol | None
     acyclic: bool
     max_atoms: int | None
+    max_carbons: int | None
     require: tuple[Chem.Mol, ...]
     forbid: tuple[Chem.Mol, ...]
 
@@ -510,6 +545,8 @@ class CompiledClass:
     _regions: list[_Region]
     _chain_atom: dict[int, Chem.Mol]
     _exclusions: list[tuple[str, str]]
+    _max_mw: float | None
+    _near_miss_note: str | None
 
     def __init__(self) -> None:  # pragma: no cover - use compile_class
         raise TypeError("use compile_class()")
@@ -531,6 +568,7 @@ class CompiledClass:
                 atoms=Chem.MolFromSmarts(spec["atoms"]) if "atoms" in spec else None,
                 acyclic=bool(spec.get("acyclic", False)),
                 max_atoms=spec.get("max_atoms"),
+                max_carbons=spec.get("max_carbons"),
                 require=tuple(Chem.MolFromSmarts(s) for s in spec.get("require", [])),
                 forbid=tuple(Chem.MolFromSmarts(s) for s in spec.get("forbid", [])),
             )
@@ -556,6 +594,9 @@ class CompiledClass:
         self._exclusions = []
         for ex in rules.get("exclusions", []):
             self._exclusions.append((ex["name"], _connectivity(_parent_of(ex["smiles"]))))
+        limit = rules.get("max_molecular_weight")
+        self._max_mw = float(limit) if limit is not None else None
+        self._near_miss_note = rules.get("near_miss_note") or None
         return self
 
     # ------------------------------------------------------------------ public
@@ -581,6 +622,13 @@ class CompiledClass:
         if best is None:  # the scaffold needs explicit H atoms that were stripped
             return ClassMatch(key=self.key, member=False)
         outcome, core = best
+        if self._max_mw is not None:
+            weight = float(Descriptors.MolWt(mol))  # type: ignore[attr-defined]
+            if weight > self._max_mw:
+                outcome.violations.append(
+                    f"molecular mass {weight:.1f} exceeds the definition's maximum of "
+                    f"{self._max_mw:g}"
+                )
         hits = tuple(
             ClauseHit(
                 key=k, description=self._descriptions[k], atoms=tuple(sorted(back[i] for i in v))
@@ -589,13 +637,16 @@ class CompiledClass:
         )
         notes = tuple(dict.fromkeys(outcome.notes))
         if outcome.violations:
+            reason = "; ".join(dict.fromkeys(outcome.violations))
+            if self._near_miss_note:
+                reason = f"{reason}. Note: {self._near_miss_note}"
             return ClassMatch(
                 key=self.key,
                 member=False,
                 clauses=hits,
                 core_atoms=core,
                 near_miss=True,
-                near_miss_reason="; ".join(dict.fromkeys(outcome.violations)),
+                near_miss_reason=reason,
                 notes=notes,
             )
         if not hits:
@@ -627,7 +678,15 @@ class CompiledClass:
         pieces = _pieces(mol, core)
         attachments: dict[int, list[tuple[int, frozenset[int]]]] = {}
         claimed: set[frozenset[int]] = set()
+        ring_atoms = self._ring_through_atoms(core_by_map)
         for atoms, bonds in pieces:
+            owners = {c for c, _ in bonds}
+            if len(bonds) > 1 and len(owners) == 1 and next(iter(owners)) in ring_atoms:
+                # "inclusion of the nitrogen atom ... in a cyclic structure": a ring built
+                # on one core atom only, permitted by that atom's substituents region.
+                out.hit(ring_atoms[next(iter(owners))], atoms)
+                claimed.add(atoms)
+                continue
             if len(bonds) > 1:
                 where = sorted({mol.GetAtomWithIdx(c).GetSymbol() + str(c) for c, _ in bonds})
                 out.violations.append(
@@ -690,6 +749,15 @@ class CompiledClass:
                     f"substituent {_piece_smiles(mol, c, first)} on core atom "
                     f"{mol.GetAtomWithIdx(c).GetSymbol()}{c} is not covered by any clause"
                 )
+        return out
+
+    def _ring_through_atoms(self, core_by_map: Mapping[int, int]) -> dict[int, str]:
+        """Core atom -> clause, for atoms whose region permits a ring built on them alone."""
+        out: dict[int, str] = {}
+        for region in self._regions:
+            if region.kind == "substituents" and region.spec.get("ring_through_atom", False):
+                for num in region.on:
+                    out.setdefault(core_by_map[num], region.spec["clause"])
         return out
 
     def _selected(self, mol: Chem.Mol, region: _Region, first: int) -> bool:
@@ -888,6 +956,11 @@ class CompiledClass:
         for name in allowed:
             group = self._groups[name]
             if group.max_atoms is not None and len(heavy) > group.max_atoms:
+                continue
+            if group.max_carbons is not None and (
+                sum(1 for i in heavy if frag.GetAtomWithIdx(i).GetAtomicNum() == 6)
+                > group.max_carbons
+            ):
                 continue
             if group.acyclic and any(frag.GetAtomWithIdx(i).IsInRing() for i in heavy):
                 continue

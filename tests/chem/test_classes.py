@@ -79,7 +79,7 @@ def _match(key: str, smiles: str) -> ClassMatch:
 
 
 def test_expected_class_files_exist() -> None:
-    assert {"us-frs", "cn-frs"} <= set(DATA)
+    assert {"us-frs", "cn-frs", "uk-nitazenes"} <= set(DATA)
 
 
 @pytest.mark.parametrize("path", TOML_FILES, ids=lambda p: p.stem)
@@ -309,6 +309,164 @@ def test_cn_and_us_differ_on_benzylfentanyl() -> None:
     cn = _match("cn-frs", smiles)
     assert cn.member is True
     assert cn.clause_keys == frozenset({"4"})
+
+
+# --------------------------------------------------------------------------- UK nitazenes
+
+# 2-(2-benzyl-benzimidazol-1-yl)ethanamine with N-substituents R and phenyl substituent X.
+_NITAZENE = "{amine}CCn1c(Cc2ccc({x})cc2)nc2ccccc21"
+
+
+def _uk_nitazene(amine: str, x: str = "[H]") -> ClassMatch:
+    return _match("uk-nitazenes", _NITAZENE.format(amine=amine, x=x))
+
+
+@pytest.mark.parametrize(
+    ("amine", "member"),
+    [
+        ("CN(C)", True),
+        ("CCCN", True),  # propyl: three carbon atoms
+        ("CC(C)N(C)", True),
+        ("C=CCN(CC=C)", True),  # allyl: alkenyl of three carbon atoms
+        ("CCCCN", False),  # butyl: four carbon atoms
+        ("C=CCCN(C)", False),  # but-3-enyl: four carbon atoms
+    ],
+)
+def test_uk_nitazene_amine_substituents_carry_the_carbon_limit(amine: str, member: bool) -> None:
+    result = _uk_nitazene(amine)
+    assert result.member is member
+    assert result.near_miss is not member
+    if member:
+        assert result.clause_keys == frozenset({"i"})
+    else:
+        assert result.near_miss_reason.startswith("nitrogen of the ethanamine: substituent *C")
+        assert "is not one of alkyl_c3, alkenyl_c3" in result.near_miss_reason
+
+
+@pytest.mark.parametrize("ring", ["C1CCN(C1)", "C1CCCN(C1)", "C1COCCN1"])
+def test_uk_nitazene_nitrogen_included_in_a_ring_is_clause_i(ring: str) -> None:
+    result = _uk_nitazene(ring)
+    assert result.member is True
+    assert result.clause_keys == frozenset({"i"})
+    (hit,) = result.clauses
+    assert hit.description.startswith("(i) by substitution at the nitrogen of the ethanamine")
+
+
+def test_uk_nitazene_ring_through_the_side_chain_is_a_near_miss() -> None:
+    # 1-methylpyrrolidin-2-ylmethyl: the ring holds a side-chain carbon as well as the N.
+    result = _match("uk-nitazenes", "CN1CCCC1Cn1c(Cc2ccccc2)nc2ccccc21")
+    assert result.member is False
+    assert result.near_miss is True
+    assert result.near_miss_reason.startswith("a ring is closed onto the core")
+    assert "join core atoms C5, N1" in result.near_miss_reason
+
+
+def test_ring_through_atom_is_needed_for_a_ring_on_one_core_atom() -> None:
+    rules = copy.deepcopy(DATA["uk-nitazenes"]["rules"])
+    rules["regions"][0]["ring_through_atom"] = False
+    compiled = compile_class("uk-nitazenes-no-rings", rules)
+    result = compiled.match(parent(parse_smiles("CCOc1ccc(Cc2nc3ccccc3n2CCN2CCCC2)cc1")))
+    assert result.member is False
+    assert result.near_miss is True
+    assert result.near_miss_reason.startswith(
+        "a ring is closed onto the core (atoms [20, 21, 22, 23] join core atoms N19)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("x", "member"),
+    [
+        ("OCCCCC", True),  # pentyloxy: alkoxy of five carbon atoms
+        ("OCCCCCC", False),  # hexyloxy: six
+        ("CCCCCC", True),  # hexyl: alkyl of six carbon atoms
+        ("OC(F)(F)F", True),  # haloalkoxy
+        ("C(F)(F)F", True),  # haloalkyl
+        ("SC", True),  # thioalkyl
+        ("OC(C)=O", True),  # acetyloxy
+        ("OC(=O)CC", False),  # propanoyloxy is not acetyloxy
+        ("O", True),
+        ("C#N", True),
+        ("Br", True),
+        ("S(C)(=O)=O", False),  # alkylsulphonyl: its limit was not read, not encoded
+        ("N", False),  # amino is not in clause (ii)
+    ],
+)
+def test_uk_nitazene_phenyl_substituents_of_clause_ii(x: str, member: bool) -> None:
+    result = _uk_nitazene("CCN(CC)", x)
+    assert result.member is member
+    assert result.near_miss is not member
+    if member:
+        assert result.clause_keys == frozenset({"i", "ii"})
+    else:
+        assert result.near_miss_reason.startswith("phenyl ring of the benzyl system: substituent")
+
+
+def test_uk_nitazene_near_miss_reason_carries_the_partial_text_note() -> None:
+    result = _match(
+        "uk-nitazenes", "CC(C)Oc1ccc(Cc2nc3cc([N+](=O)[O-])ccc3n2CCN(CC)CC)cc1"
+    )  # isotonitazene: 5-nitro on the benzimidazole, outside clauses (i)-(ii)
+    assert result.near_miss is True
+    assert result.near_miss_reason == (
+        "substituent *[N+](=O)[O-] on core atom C13 is not covered by any clause. Note: only "
+        "clauses (i) and (ii) of SI 2024/1361 para. 1(ea) were read and encoded; a later "
+        "clause of the definition (not read) may cover this modification - legal review needed"
+    )
+    assert result.clause_keys == frozenset({"i", "ii"})
+
+
+def test_uk_nitazene_maximum_molecular_mass_of_500() -> None:
+    # Five iodines on the phenyl ring: every substituent is a clause (ii) halogen, but the
+    # molecule weighs 936.9, more than the definition's 500.
+    result = _match("uk-nitazenes", "CCN(CC)CCn1c(Cc2c(I)c(I)c(I)c(I)c2I)nc2ccccc21")
+    assert result.member is False
+    assert result.near_miss is True
+    assert result.near_miss_reason.startswith(
+        "molecular mass 936.9 exceeds the definition's maximum of 500. Note:"
+    )
+    assert result.clause_keys == frozenset({"i", "ii"})
+    # Without the limit the same molecule is a member.
+    rules = copy.deepcopy(DATA["uk-nitazenes"]["rules"])
+    del rules["max_molecular_weight"]
+    unlimited = compile_class("uk-nitazenes-no-mass-limit", rules)
+    heavy = unlimited.match(parent(parse_smiles("CCN(CC)CCn1c(Cc2c(I)c(I)c(I)c(I)c2I)nc2ccccc21")))
+    assert heavy.member is True
+
+
+def test_uk_nitazene_salt_matches_as_the_free_base() -> None:
+    result = _match("uk-nitazenes", "CCN(CC)CCn1c(Cc2ccc(OC(C)C)cc2)nc2ccccc21.Cl")
+    assert result.member is True
+    assert result.clause_keys == frozenset({"i", "ii"})
+
+
+def test_uk_nitazene_class_does_not_see_fentanyl_and_frs_classes_do_not_see_nitazenes() -> None:
+    fentanyl = "CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1"
+    assert _match("uk-nitazenes", fentanyl) == ClassMatch(key="uk-nitazenes", member=False)
+    etodesnitazene = "CCOc1ccc(Cc2nc3ccccc3n2CCN(CC)CC)cc1"
+    for key in ("us-frs", "cn-frs"):
+        assert _match(key, etodesnitazene) == ClassMatch(key=key, member=False)
+
+
+def test_validate_reports_bad_values_of_the_new_keys() -> None:
+    rules = copy.deepcopy(DATA["uk-nitazenes"]["rules"])
+    rules["groups"]["alkyl_c3"]["max_carbons"] = 0
+    rules["groups"]["cyano"]["max_carbons"] = True
+    rules["regions"][0]["ring_through_atom"] = "yes"
+    rules["near_miss_note"] = 5
+    rules["max_molecular_weight"] = "500"
+    assert validate_rules(rules) == [
+        "rules.groups.alkyl_c3.max_carbons: must be a positive integer",
+        "rules.groups.cyano.max_carbons: must be a positive integer",
+        "rules.regions[0].ring_through_atom: must be true or false",
+        "rules.near_miss_note: must be a string",
+        "rules.max_molecular_weight: must be a positive number",
+    ]
+
+
+def test_ring_through_atom_is_only_known_to_substituents_regions(
+    us_rules: dict[str, Any],
+) -> None:
+    us_rules["regions"][0]["ring_through_atom"] = True  # the aniline "ring" region
+    assert validate_rules(us_rules) == ["rules.regions[0].ring_through_atom: unknown key"]
 
 
 # --------------------------------------------------------------------------- salts, charges
