@@ -7,6 +7,7 @@ from itertools import pairwise
 from typing import Any
 
 import pytest
+from dbkit import service_database_url
 from fastapi.testclient import TestClient
 
 from service.app import create_app
@@ -20,8 +21,8 @@ AS_OF = "2026-01-01"
 
 @pytest.fixture(scope="module")
 def real(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    db = tmp_path_factory.mktemp("lag-real") / "registry.db"
-    settings = Settings(database_url=f"sqlite:///{db}", schedules_dir=schedules_dir())
+    url = service_database_url(tmp_path_factory.mktemp("lag-real"), "registry.db")
+    settings = Settings(database_url=url, schedules_dir=schedules_dir())
     with TestClient(create_app(settings)) as client:
         yield client
 
@@ -38,15 +39,16 @@ def _row(rows: list[dict[str, Any]], name: str, j: str) -> dict[str, Any]:
 
 def test_known_lags(real: TestClient) -> None:
     rows = real.get("/lag", params={"as_of": AS_OF}).json()["data"]
-    # furanyl fentanyl: in the EU since at least June 2015; US temporary order effective 2016-11-29
+    # furanyl fentanyl: in the EU since at least June 2015, and a US case report of 2015 (a
+    # year): the first report lies in 2015-01-01..2015-06-30; US temporary order 2016-11-29
     f = _row(rows, "furanylfentanyl", "US")
     assert (f["start_date"], f["end_date"], f["end_citation"], f["outcome"]) == (
-        "2015-06",
+        "2015",
         "2016-11-29",
         "81 FR 85873",
         "individual",
     )
-    assert (f["lag_days_min"], f["lag_days"], f["lag_days_max"]) == (518, 533, 547)
+    assert (f["lag_days_min"], f["lag_days"], f["lag_days_max"]) == (518, 608, 698)
     # acryloylfentanyl: in the EU since April 2016; China's Supplementary List from 2017-03-01
     a = _row(rows, "acryloylfentanyl", "CN")
     assert (a["end_date"], a["outcome"], a["lag_days_min"], a["lag_days"], a["lag_days_max"]) == (
