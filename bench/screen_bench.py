@@ -95,9 +95,11 @@ def main() -> None:
         if not args.input:
             write_smi(args.n, library)
         generate_s = time.perf_counter() - t
-        with library.open() as f:
-            lines = [ln for ln in f if ln.strip()] if args.input else None
-        n = len(lines) if lines is not None else args.n
+        if args.input:
+            with library.open() as f:
+                n = sum(1 for ln in f if ln.strip())
+        else:
+            n = args.n
         one_n = min(n, args.one_core_n or 100_000)
         prefix = Path(tmp) / "prefix.smi"
         with library.open() as src, prefix.open("w") as dst:

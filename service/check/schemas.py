@@ -71,16 +71,9 @@ class Neighbor(BaseModel):
     similarity: float = Field(description="Tanimoto similarity of the fingerprints, 0 to 1")
 
 
-class MatchedSubstance(BaseModel):
-    """The registry substance the query is, and the act controlling it."""
+class ActOut(BaseModel):
+    """A legal act as the check reports it (the keys of `Act.as_dict`)."""
 
-    id: int
-    name: str
-    key: str
-    inchikey: str
-    match: Literal["inchikey", "connectivity"] = Field(
-        description="`inchikey`: identical; `connectivity`: same skeleton (stereo, isotopes or salt differ)"
-    )
     jurisdiction: str
     kind: str
     schedule: str
@@ -92,6 +85,18 @@ class MatchedSubstance(BaseModel):
     end_date: date | None
     citation: str
     source: str
+
+
+class MatchedSubstance(ActOut):
+    """The registry substance the query is, and the act controlling it."""
+
+    id: int
+    name: str
+    key: str
+    inchikey: str
+    match: Literal["inchikey", "connectivity"] = Field(
+        description="`inchikey`: identical; `connectivity`: same skeleton (stereo, isotopes or salt differ)"
+    )
 
 
 class ClauseOut(BaseModel):
@@ -102,7 +107,7 @@ class ClauseOut(BaseModel):
     atoms: list[int]
 
 
-class ClassMatchOut(BaseModel):
+class ClassMatchOut(ActOut):
     """The class definition covering the query, and the act keeping it in force."""
 
     key: str
@@ -111,34 +116,12 @@ class ClassMatchOut(BaseModel):
     core_atoms: list[int]
     notes: list[str]
     needs_legal_review: bool = True
-    jurisdiction: str
-    kind: str
-    schedule: str
-    effective_date: str = Field(
-        description="as the source states it: a day (YYYY-MM-DD), or a month or year for old listings"
-    )
-    effective_date_precision: Literal["day", "month", "year"] = "day"
-    in_force_from: date = Field(description="first day the act is certainly in force")
-    end_date: date | None
-    citation: str
-    source: str
 
 
-class Elsewhere(BaseModel):
+class Elsewhere(ActOut):
     """Control of the query in another jurisdiction."""
 
-    jurisdiction: str
     name: str
-    kind: str
-    schedule: str
-    effective_date: str = Field(
-        description="as the source states it: a day (YYYY-MM-DD), or a month or year for old listings"
-    )
-    effective_date_precision: Literal["day", "month", "year"] = "day"
-    in_force_from: date = Field(description="first day the act is certainly in force")
-    end_date: date | None
-    citation: str
-    source: str
 
 
 class NearMiss(BaseModel):

@@ -471,19 +471,18 @@ def _read_actions(r: _Reader) -> None:
             if row["kind"] == ActionKind.permanent:
                 # an old listing may be dated by its source to a month or a year only
                 written = r.partial(name, line, "effective_date", row["effective_date"])
-                eff, precision = (written.earliest, written.precision.value) if written else (None, "day")
-                eff_last = written.latest if written else None
             else:
-                eff = eff_last = r.day(name, line, "effective_date", row["effective_date"])
-                precision = "day"
+                day = r.day(name, line, "effective_date", row["effective_date"])
+                written = PartialDate(day, Precision.day) if day else None
             end = (
                 r.day(name, line, "end_date", row["end_date"], future_ok=True)
                 if row.get("end_date")
                 else None
             )
-            if eff is None or eff_last is None or (row.get("end_date") and end is None):
+            if written is None or (row.get("end_date") and end is None):
                 continue
-            if end is not None and end < eff_last:
+            eff = written.earliest
+            if end is not None and end < written.latest:
                 r.problem(name, line, "end_date", f"{end} is before the effective date {row['effective_date']}")
                 ok = False
             nk = (row["substance"], row["jurisdiction"], row["kind"], eff)
@@ -504,7 +503,7 @@ def _read_actions(r: _Reader) -> None:
                         row["source"],
                         row.get("notes", ""),
                         f"{name}:{line}",
-                        precision,
+                        written.precision.value,
                     )
                 )
     _check_temporary_followed(r)

@@ -34,21 +34,21 @@ def _date_fentanyl_act(registry_dir: Path, written: str) -> None:
         w.writerows(rows)
 
 
+def _load_fentanyl_act(engine: Engine, registry_dir: Path, written: str) -> tuple[str, str]:
+    """Load the registry with fentanyl's act dated as written; the stored date and precision."""
+    _date_fentanyl_act(registry_dir, written)
+    load_registry(engine, registry_dir)
+    with Session(engine) as s:
+        act = s.execute(
+            select(ControlAction).join(Substance).where(Substance.key == "fentanyl")
+        ).scalar_one()
+        return act.effective_date.isoformat(), act.effective_precision
+
+
 def test_year_is_stored_with_its_precision(engine: Engine, registry_dir: Path) -> None:
-    _date_fentanyl_act(registry_dir, "1971")
-    load_registry(engine, registry_dir)
-    with Session(engine) as s:
-        act = s.execute(
-            select(ControlAction).join(Substance).where(Substance.key == "fentanyl")
-        ).scalar_one()
-        assert (act.effective_date.isoformat(), act.effective_precision) == ("1971-01-01", "year")
-    _date_fentanyl_act(registry_dir, "1971-05-01")  # back to a day: the reload updates it
-    load_registry(engine, registry_dir)
-    with Session(engine) as s:
-        act = s.execute(
-            select(ControlAction).join(Substance).where(Substance.key == "fentanyl")
-        ).scalar_one()
-        assert (act.effective_date.isoformat(), act.effective_precision) == ("1971-05-01", "day")
+    assert _load_fentanyl_act(engine, registry_dir, "1971") == ("1971-01-01", "year")
+    # back to a day: the reload updates the stored act
+    assert _load_fentanyl_act(engine, registry_dir, "1971-05-01") == ("1971-05-01", "day")
 
 
 def test_in_force_only_after_the_period_and_shown_as_stated(tmp_path: Path, registry_dir: Path) -> None:
