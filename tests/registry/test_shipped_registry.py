@@ -50,13 +50,14 @@ def test_inchikeys_are_unique(registry) -> None:  # type: ignore[no-untyped-def]
     assert len(keys) == len(set(keys))
 
 
-def test_systematic_names_give_the_same_skeleton_by_opsin() -> None:
+def test_systematic_names_give_the_same_skeleton_by_opsin(tmp_path: Path) -> None:
     """The systematic name printed in a legal notice or reference, read by OPSIN, is the stored structure."""
     from py2opsin import py2opsin
 
     rows = [(w, n, r) for w, n, r in _csv("substances") if r["systematic_name"]]
     assert len(rows) >= 100
-    smiles = py2opsin([r["systematic_name"] for _, _, r in rows])
+    # py2opsin's default input file sits in the working directory: keep runs apart
+    smiles = py2opsin([r["systematic_name"] for _, _, r in rows], tmp_fpath=str(tmp_path / "names.txt"))
     disagree = []
     for (where, line, r), opsin in zip(rows, smiles, strict=True):
         mol = Chem.MolFromSmiles(opsin) if opsin else None

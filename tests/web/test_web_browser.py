@@ -163,9 +163,6 @@ def test_lag_filters_change_the_plot_and_the_url(tab: Tab) -> None:
 
 
 def test_report_page_lists_rows(tab: Tab) -> None:
-    pytest.importorskip(
-        "service.reports.service", reason="this version of the service has no reports"
-    )
     tab.goto("/reports-page")
     page = tab.page
     link = page.locator("#reports tbody a").first
