@@ -26,6 +26,8 @@ class ActionKind(StrEnum):
     extension = "extension"
     permanent = "permanent"
     removal = "removal"
+    # a consolidated list shows the substance controlled by this date, not since when
+    listed_by = "listed_by"
 
 
 class ReporterType(StrEnum):

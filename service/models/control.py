@@ -45,6 +45,10 @@ class ControlAction(SQLModel, table=True):
     end_date: date | None = None
     citation: str = Field(max_length=500)
     source: str = Field(max_length=2000)
+    code: str = Field(default="", max_length=20, sa_column_kwargs={"server_default": text("''")})
+    secondary_source: str = Field(
+        default="", max_length=2000, sa_column_kwargs={"server_default": text("''")}
+    )
     notes: str = Field(default="", max_length=4000)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, Integer, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, Integer, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from service.models.common import FAMILIES, Origin, in_list, utcnow
@@ -18,6 +18,7 @@ class Substance(SQLModel, table=True):
         CheckConstraint(in_list("family", FAMILIES), name="family"),
         CheckConstraint(in_list("origin", Origin), name="origin"),
         CheckConstraint("length(connectivity) = 14", name="connectivity_length"),
+        CheckConstraint("stereo IN ('', 'exact')", name="stereo"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -33,6 +34,8 @@ class Substance(SQLModel, table=True):
     connectivity: str = Field(max_length=14, index=True)
     formula: str = Field(max_length=100)
     family: str = Field(max_length=40, index=True)
+    # "exact": the legal entry names this stereoisomer (or the racemate); match by full InChIKey
+    stereo: str = Field(default="", max_length=10, sa_column_kwargs={"server_default": text("''")})
     nps: bool = False
     source: str = Field(max_length=2000)
     notes: str = Field(default="", max_length=4000)

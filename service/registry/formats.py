@@ -29,12 +29,22 @@ LIST_SEPARATOR = "|"
 
 SUBSTANCE_COLUMNS = {
     "required": ("key", "name", "smiles", "formula", "family", "nps", "source"),
-    "optional": ("synonyms", "systematic_name", "cas", "name_source", "notes"),
+    "optional": ("synonyms", "systematic_name", "cas", "name_source", "inchikey", "stereo", "notes"),
 }
 ACTION_COLUMNS = {
     "required": ("substance", "jurisdiction", "kind", "effective_date", "citation", "source"),
-    "optional": ("schedule", "end_date", "notes"),
+    "optional": (
+        "schedule",
+        "end_date",
+        "code",
+        "source_kind",
+        "secondary_source",
+        "why_no_primary",
+        "notes",
+    ),
 }
+SOURCE_KINDS = ("primary", "secondary")
+STEREO_MODES = ("exact",)
 APPEARANCE_COLUMNS = {
     "required": ("substance", "date", "place", "reporter_type", "source"),
     "optional": ("reporter", "notes"),
@@ -326,7 +336,8 @@ def read_registry(directory: Path, *, today: date | None = None) -> Registry:
 
 
 def _csv_files(reg: Registry, sub: str) -> list[Path]:
-    return sorted((reg.directory / sub).glob("*.csv"))
+    """Every CSV file under `sub`, in sub-directories too (`actions/us/fentanyl.csv`)."""
+    return sorted((reg.directory / sub).rglob("*.csv"))
 
 
 def _read_jurisdictions(r: _Reader) -> None:

@@ -23,10 +23,10 @@ def registry():  # type: ignore[no-untyped-def]
 
 def _csv(sub: str) -> list[tuple[str, int, dict[str, str]]]:
     rows = []
-    for f in sorted((ROOT / sub).glob("*.csv")):
+    for f in sorted((ROOT / sub).rglob("*.csv")):
         with f.open(newline="", encoding="utf-8") as fh:
             for n, r in enumerate(csv.DictReader(fh), start=2):
-                rows.append((f"{sub}/{f.name}", n, r))
+                rows.append((f.relative_to(ROOT).as_posix(), n, r))
     return rows
 
 
