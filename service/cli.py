@@ -357,11 +357,27 @@ def screen(
 
 @registry_app.command("stats")
 @friendly
-def registry_stats(as_json: JsonOpt = False) -> None:
+def registry_stats(
+    as_json: JsonOpt = False,
+    markdown: Annotated[
+        bool,
+        typer.Option(
+            "--markdown",
+            help="print the table of files of the schedules directory (as in schedules/README.md); "
+            "reads the files, not the database",
+        ),
+    ] = False,
+) -> None:
     """Counts per table, jurisdiction, family and file; NPS coverage; rows to review."""
+    from service.registry.formats import read_registry
+    from service.registry.service import files_markdown
     from service.registry.service import registry_stats as stats
 
     settings = _settings()
+    if markdown:
+        reg = read_registry(settings.schedules_dir or schedules_dir())
+        sys.stdout.write(files_markdown(reg))
+        return
     engine = make_engine(settings.database_url)
     with Session(engine) as session:
         data = stats(session)

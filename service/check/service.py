@@ -5,6 +5,9 @@ Per jurisdiction J and as-of date d, in this order:
 1. `controlled` — the standardized query is a registry substance (same full InChIKey, or
    the same connectivity block: stereoisomers, isotopologues, salts) under an individual
    act in force in J on d. The result names the act: schedule, citation, effective date.
+   A substance whose legal entry names one stereoisomer or the racemate (`stereo` =
+   `exact`: levomethorphan, racemethorphan, dextropropoxyphene) matches by full InChIKey
+   only, so an excluded stereoisomer (dextromethorphan) is not that substance.
 2. `controlled_by_class` — a class definition of J in force on d covers the query
    structurally; the result names the definition, the clauses matched and the atoms.
    Structural membership always needs legal review, and says so.
@@ -122,7 +125,13 @@ def check_parsed(
             raise UnknownJurisdiction(code)
     ident = parsed.identity
     exact = index.by_inchikey.get(ident.inchikey)
-    same_skeleton = [s for s in index.by_connectivity.get(ident.connectivity, []) if s is not exact]
+    # another stereoisomer, salt or isotopologue of a listed entry is that entry, unless the law
+    # names one stereoisomer (dextromethorphan is not levomethorphan): those match exactly only
+    same_skeleton = [
+        s
+        for s in index.by_connectivity.get(ident.connectivity, [])
+        if s is not exact and s.stereo != "exact"
+    ]
     candidates = ([exact] if exact else []) + same_skeleton
     day = options.as_of
     k = options.top_k

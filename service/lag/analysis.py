@@ -27,14 +27,15 @@ def _m(days: float | None) -> str:
 
 def _stats_table(groups: Sequence[dict[str, Any]], label: str) -> list[str]:
     lines = [
-        f"| {label} | n | controlled | of which pre-emptive | censored | observed median (IQR), months | "
-        "KM median (95% CI), months |",
-        "|---|---:|---:|---:|---:|---|---|",
+        f"| {label} | n | controlled | of which pre-emptive | censored | of which interval-censored | "
+        "observed median (IQR), months | KM median (95% CI), months |",
+        "|---|---:|---:|---:|---:|---:|---|---|",
     ]
     for g in groups:
         ci = g["km_median_ci_days"]
         lines.append(
             f"| {g['group']} | {g['n']} | {g['n_controlled']} | {g['n_pre_emptive']} | {g['n_censored']} | "
+            f"{g['n_interval_censored']} | "
             f"{_m(g['observed_median_days'])} ({_m(g['observed_q1_days'])} to {_m(g['observed_q3_days'])}) | "
             f"{_m(g['km_median_days'])} ({_m(ci[0])} to {_m(ci[1])}) |"
         )

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-OutcomeLiteral = Literal["individual", "class", "censored", "pre_emptive"]
+OutcomeLiteral = Literal["individual", "class", "censored", "pre_emptive", "interval_censored"]
 BasisLiteral = Literal["global", "local"]
 GroupByLiteral = Literal["jurisdiction", "family", "year", "class_law"]
 
@@ -32,7 +32,8 @@ class LagRowPublic(BaseModel):
         "(a year is never 1 January)"
     )
     end_date: date = Field(
-        description="day the first control took effect; the as-of date when censored"
+        description="day the first control took effect; the as-of date when censored; the "
+        "list's date (an upper bound) when end_kind is listed_by"
     )
     lag_days: int = Field(
         description="point value: end minus the midpoint of the start interval; zero or below "
@@ -43,7 +44,8 @@ class LagRowPublic(BaseModel):
     outcome: OutcomeLiteral = Field(
         description="individual or class: the first control and what it was; censored: not "
         "controlled by the as-of date; pre_emptive: controlled on or before the earliest "
-        "possible appearance day"
+        "possible appearance day; interval_censored: the first control on record is a "
+        "consolidated list (listed_by) showing it controlled by end_date, since when unknown"
     )
     key: str = Field(description="registry key of the substance")
     family: str = Field(description="drug family")
@@ -58,7 +60,8 @@ class LagRowPublic(BaseModel):
     )
     end_source: str = Field(description="where the controlling act is stated (empty when censored)")
     end_kind: str = Field(
-        description="kind of the controlling act: temporary, extension or permanent (empty when censored)"
+        description="kind of the controlling act: temporary, extension, permanent or listed_by "
+        "(empty when censored)"
     )
     class_key: str | None = Field(
         description="the class definition that controlled it, if by class"
@@ -69,10 +72,15 @@ class LagRowPublic(BaseModel):
     duration_days: int = Field(
         description="time used by the survival statistics: lag_days, or 0 when pre-emptive"
     )
-    event: bool = Field(description="false when censored")
+    event: bool = Field(description="false when censored or interval-censored")
     class_law: Literal["before", "after", "none"] = Field(
         description="first appearance (midpoint) before or on/after the jurisdiction's first class "
         "law took effect; none when the jurisdiction has no class law"
+    )
+    censoring: Literal["none", "right", "interval"] = Field(
+        default="none",
+        description="right: not controlled by the as-of date; interval: controlled at some time "
+        "between 0 and duration_days (a listed_by act)",
     )
 
 
@@ -95,10 +103,20 @@ class GroupStatsPublic(BaseModel):
     n: int
     n_controlled: int
     n_censored: int
+    n_interval_censored: int = Field(
+        default=0,
+        description="rows whose first control is a consolidated list's date (kind listed_by): "
+        "controlled on or before it, since when unknown",
+    )
+    n_control_day_unknown: int = Field(
+        default=0, description="rows ending on a listed_by date (interval-censored or pre-emptive)"
+    )
     n_pre_emptive: int
     n_individual: int
     n_class: int
-    observed_median_days: float | None = Field(description="median lag_days of controlled rows")
+    observed_median_days: float | None = Field(
+        description="median lag_days of controlled rows whose day of control is known"
+    )
     observed_q1_days: float | None
     observed_q3_days: float | None
     km_median_days: float | None = Field(
@@ -118,6 +136,7 @@ class LogrankPublic(BaseModel):
     b: str
     n_a: int
     n_b: int
+    n_interval_censored_left_out: int = 0
     test_statistic: float | None
     p_value: float | None
 
@@ -161,6 +180,7 @@ class CurvePublic(BaseModel):
     group: str
     n: int
     n_censored: int
+    n_interval_censored: int = 0
     censored_days: list[int]
     points: list[CurvePointPublic]
 

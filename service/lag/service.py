@@ -28,6 +28,12 @@ Outcomes:
   is the first later day on which one comes into force (a control that had lapsed or been
   removed before the appearance does not count: the compound appeared uncontrolled).
 * ``censored`` — no control by the as-of date; the end is the as-of date.
+* ``interval_censored`` — the first control found is a ``listed_by`` act: a consolidated
+  list shows the substance controlled by that day without saying since when. The control
+  happened on or before it, so the lag lies between zero and ``end - midpoint``; the day
+  of the list is never taken as the day of control. A ``listed_by`` act already in force on
+  the earliest day of the appearance still makes the row ``pre_emptive`` (the law was
+  there first), with ``end_kind`` ``listed_by`` saying that the day is an upper bound.
 
 Dates with month or year precision are intervals ``[earliest, latest]``; a year is never
 read as 1 January. With ``end`` the control (or as-of) day and ``midpoint`` the middle day
@@ -47,7 +53,12 @@ below zero either.
 
 For survival statistics (Kaplan-Meier, log-rank), the time is ``duration_days``: the
 point value for controlled and censored rows, zero for pre-emptive rows (the event
-happened at the start); ``event`` is false only for censored rows.
+happened at the start); ``event`` is false for censored and interval-censored rows, and
+``censoring`` says which: ``none``, ``right`` (not controlled by the as-of date) or
+``interval`` (controlled at some time in ``[0, duration_days]``). Observed medians and
+quartiles use only rows whose control day is known; Kaplan-Meier with interval-censored
+rows is the Turnbull estimate (lifelines' ``fit_interval_censoring``), which is Kaplan-Meier
+itself when no row is interval-censored.
 """
 
 from __future__ import annotations
@@ -90,6 +101,10 @@ class Outcome(StrEnum):
     class_ = "class"
     censored = "censored"
     pre_emptive = "pre_emptive"
+    interval_censored = "interval_censored"
+
+
+LISTED_BY = "listed_by"
 
 
 class GroupBy(StrEnum):
@@ -131,6 +146,12 @@ class LagRow:
     duration_days: int
     event: bool
     class_law: str  # before / after the jurisdiction's first class law, or none
+    censoring: str = "none"  # none / right / interval (see the module docstring)
+
+    @property
+    def control_day_known(self) -> bool:
+        """True when the end is the day control began (not a consolidated list's date)."""
+        return self.event and self.end_kind != LISTED_BY
 
     @property
     def year(self) -> int:
@@ -180,6 +201,7 @@ ROW_FIELDS = [
     "duration_days",
     "event",
     "class_law",
+    "censoring",
 ]
 """Column order of the CSV and the table: the contract keys first."""
 
@@ -347,7 +369,13 @@ def lag_row(
         lo, hi, point = (end - latest).days, (end - earliest).days, (end - mid).days
         if outcome is not Outcome.pre_emptive:
             point = max(point, 0)
+            if act_kind == LISTED_BY:
+                # controlled on or before the list's day: the lag is at most this
+                outcome, lo = Outcome.interval_censored, min(lo, 0)
     duration = 0 if outcome is Outcome.pre_emptive else point
+    censoring = {Outcome.censored: "right", Outcome.interval_censored: "interval"}.get(
+        outcome, "none"
+    )
     period = "none" if class_law_date is None else ("before" if mid < class_law_date else "after")
     return LagRow(
         name=substance.name,
@@ -374,8 +402,9 @@ def lag_row(
         outcome=outcome.value,
         straddles_control=outcome in (Outcome.individual, Outcome.class_) and end <= latest,
         duration_days=duration,
-        event=outcome is not Outcome.censored,
+        event=outcome not in (Outcome.censored, Outcome.interval_censored),
         class_law=period,
+        censoring=censoring,
     )
 
 
@@ -481,29 +510,50 @@ def _finite(x: Any, digits: int | None = None) -> float | None:
     return round(v, digits) if digits is not None else v
 
 
+def _interval(rows: Sequence[LagRow]) -> bool:
+    return any(r.censoring == "interval" for r in rows)
+
+
 def _km(rows: Sequence[LagRow]) -> Any:
+    """Kaplan-Meier; the Turnbull estimate when some rows are interval-censored."""
     from lifelines import KaplanMeierFitter
 
     kmf = KaplanMeierFitter(alpha=0.05)
-    kmf.fit([r.duration_days for r in rows], event_observed=[r.event for r in rows], label="KM")
+    if not _interval(rows):
+        kmf.fit([r.duration_days for r in rows], event_observed=[r.event for r in rows], label="KM")
+        return kmf
+    lower = [0.0 if r.censoring == "interval" else float(r.duration_days) for r in rows]
+    upper = [
+        float(r.duration_days) if r.censoring != "right" else math.inf for r in rows
+    ]
+    kmf.fit_interval_censoring(lower, upper, label="KM")
     return kmf
+
+
+def _survival(kmf: Any) -> Any:
+    """The survival curve; of the Turnbull estimate, its upper bound (control as late as possible)."""
+    sf = kmf.survival_function_
+    curve = sf["KM"] if "KM" in sf.columns else sf.iloc[:, 0]
+    return curve[curve.index != math.inf]
 
 
 def _km_time(kmf: Any, p: float) -> float | None:
     """Smallest time at which the share still uncontrolled is at or below p (None: not reached)."""
-    sf = kmf.survival_function_["KM"]
+    sf = _survival(kmf)
     below = sf[sf <= p + 1e-12]
     return float(below.index[0]) if len(below) else None
 
 
 def group_stats(rows: Sequence[LagRow]) -> dict[str, Any]:
     """n, censored, pre-emptive, median and quartiles of the observed lags and of Kaplan-Meier."""
-    observed = sorted(r.lag_days for r in rows if r.event)
+    observed = sorted(r.lag_days for r in rows if r.control_day_known)
     q1, med, q3 = _quantiles(observed)
     out: dict[str, Any] = {
         "n": len(rows),
         "n_controlled": sum(r.event for r in rows),
         "n_censored": sum(not r.event for r in rows),
+        "n_interval_censored": sum(r.censoring == "interval" for r in rows),
+        "n_control_day_unknown": sum(r.end_kind == LISTED_BY for r in rows),
         "n_pre_emptive": sum(r.outcome == Outcome.pre_emptive for r in rows),
         "n_individual": sum(r.outcome == Outcome.individual for r in rows),
         "n_class": sum(r.outcome == Outcome.class_ for r in rows),
@@ -520,6 +570,8 @@ def group_stats(rows: Sequence[LagRow]) -> dict[str, Any]:
         out["km_q1_days"] = _km_time(kmf, 0.75)
         out["km_median_days"] = _km_time(kmf, 0.5)
         out["km_q3_days"] = _km_time(kmf, 0.25)
+        if _interval(rows):
+            return out  # the Turnbull estimate comes without a confidence band
         ci = kmf.confidence_interval_survival_function_
         lower, upper = ci.columns[0], ci.columns[1]
         # the median's 95% band: where the lower and upper survival bands cross one half
@@ -537,6 +589,8 @@ def km_points(rows: Sequence[LagRow]) -> list[dict[str, Any]]:
     if not rows:
         return []
     kmf = _km(rows)
+    if _interval(rows):
+        return _turnbull_points(rows, _survival(kmf))
     sf = kmf.survival_function_["KM"]
     ci = kmf.confidence_interval_survival_function_
     table = kmf.event_table
@@ -552,6 +606,26 @@ def km_points(rows: Sequence[LagRow]) -> list[dict[str, Any]]:
                 "at_risk": int(table.loc[t, "at_risk"]),
                 "events": int(table.loc[t, "observed"]),
                 "censored": int(table.loc[t, "censored"]),
+            }
+        )
+    return points
+
+
+def _turnbull_points(rows: Sequence[LagRow], sf: Any) -> list[dict[str, Any]]:
+    """Steps of a Turnbull curve (no band); an interval-censored row counts at its upper bound."""
+    points = []
+    for t in sf.index:
+        days = float(t)
+        points.append(
+            {
+                "days": days,
+                "months": round(days / DAYS_PER_MONTH, 3),
+                "survival": _finite(sf.loc[t], 6),
+                "ci_lower": None,
+                "ci_upper": None,
+                "at_risk": sum(r.duration_days >= days for r in rows),
+                "events": sum(r.event and r.duration_days == days for r in rows),
+                "censored": sum(not r.event and r.duration_days == days for r in rows),
             }
         )
     return points
@@ -576,7 +650,9 @@ def logrank(rows: Sequence[LagRow], *, by: GroupBy | str, a: str, b: str) -> dic
             raise UnprocessableInput(
                 ("query", name), f"no lag rows in group {value!r} of {by}; groups: {known}"
             )
-    ga, gb = groups[a], groups[b]
+    # the log-rank test needs exact or right-censored times: interval-censored rows stay out
+    ga = [r for r in groups[a] if r.censoring != "interval"]
+    gb = [r for r in groups[b] if r.censoring != "interval"]
     result = logrank_test(
         [r.duration_days for r in ga],
         [r.duration_days for r in gb],
@@ -589,6 +665,7 @@ def logrank(rows: Sequence[LagRow], *, by: GroupBy | str, a: str, b: str) -> dic
         "b": b,
         "n_a": len(ga),
         "n_b": len(gb),
+        "n_interval_censored_left_out": len(groups[a]) + len(groups[b]) - len(ga) - len(gb),
         "test_statistic": _finite(result.test_statistic),
         "p_value": _finite(result.p_value),
     }
@@ -634,6 +711,7 @@ def curves(rows: Sequence[LagRow], *, by: GroupBy | str) -> list[dict[str, Any]]
             "group": k,
             "n": len(v),
             "n_censored": sum(not r.event for r in v),
+            "n_interval_censored": sum(r.censoring == "interval" for r in v),
             "censored_days": sorted(r.duration_days for r in v if not r.event),
             "points": km_points(v),
         }

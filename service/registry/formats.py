@@ -24,6 +24,7 @@ from service.models.common import FAMILIES, ActionKind, Precision, ReporterType
 EARLIEST = date(1900, 1, 1)
 KEY = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 PLACE = re.compile(r"^(?:[A-Z]{2}|EU|XX)$")
+INCHIKEY = re.compile(r"^[A-Z]{14}-[A-Z]{10}-[A-Z]$")
 CAS = re.compile(r"^(\d{2,7})-(\d{2})-(\d)$")
 LIST_SEPARATOR = "|"
 
@@ -136,6 +137,8 @@ class SubstanceRow:
     source: str
     notes: str
     where: str
+    stereo: str = ""  # "exact": matched by full InChIKey only (the law names this stereoisomer)
+    stated_inchikey: str = ""  # as stated by PubChem or GSRS, checked against the structure
 
 
 @dataclass(slots=True)
@@ -151,6 +154,10 @@ class ActionRow:
     notes: str
     where: str
     effective_precision: str = "day"  # a permanent act may be known only to a month or year
+    code: str = ""  # the jurisdiction's code number (a DEA controlled-substance code)
+    source_kind: str = ""  # "primary" (the legal text or its official publisher) or "secondary"
+    secondary_source: str = ""
+    why_no_primary: str = ""
 
 
 @dataclass(slots=True)
@@ -420,6 +427,19 @@ def _read_substances(r: _Reader) -> None:
                     f"stated {row['formula']} but the structure is {ident.formula}",
                 )
                 ok = False
+            stated = row.get("inchikey", "")
+            if stated and not INCHIKEY.match(stated):
+                r.problem(name, line, "inchikey", f"{stated!r} is not an InChIKey")
+                ok = False
+            elif stated and stated[:14] != ident.connectivity:
+                r.problem(
+                    name, line, "inchikey", f"stated {stated} but the structure is {ident.inchikey}"
+                )
+                ok = False
+            stereo = row.get("stereo", "")
+            if stereo not in ("", *STEREO_MODES):
+                r.problem(name, line, "stereo", f"{stereo!r} is not empty or one of {STEREO_MODES}")
+                ok = False
             if ident.inchikey in inchikeys:
                 r.problem(
                     name,
@@ -447,6 +467,8 @@ def _read_substances(r: _Reader) -> None:
                     source=row["source"],
                     notes=row.get("notes", ""),
                     where=where,
+                    stereo=stereo,
+                    stated_inchikey=stated,
                 )
             )
     # keys whose row failed validation still count as known, so a reference to them is
@@ -478,6 +500,10 @@ def _read_actions(r: _Reader) -> None:
                 ok = False
             if row["kind"] not in ActionKind.__members__:
                 r.problem(name, line, "kind", f"unknown kind {row['kind']!r}")
+                ok = False
+            source_kind = row.get("source_kind", "")
+            if source_kind and source_kind not in SOURCE_KINDS:
+                r.problem(name, line, "source_kind", f"{source_kind!r} is not one of {SOURCE_KINDS}")
                 ok = False
             if row["kind"] == ActionKind.permanent:
                 # an old listing may be dated by its source to a month or a year only
@@ -515,6 +541,10 @@ def _read_actions(r: _Reader) -> None:
                         row.get("notes", ""),
                         f"{name}:{line}",
                         written.precision.value,
+                        code=row.get("code", ""),
+                        source_kind=source_kind,
+                        secondary_source=row.get("secondary_source", ""),
+                        why_no_primary=row.get("why_no_primary", ""),
                     )
                 )
     _check_temporary_followed(r)

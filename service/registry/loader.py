@@ -183,6 +183,7 @@ def _apply(session: Session, reg: Registry) -> dict[str, dict[str, int]]:
             "connectivity": ident.connectivity,
             "formula": ident.formula,
             "family": row.family,
+            "stereo": row.stereo,
             "nps": row.nps,
             "source": row.source,
             "notes": row.notes,
@@ -222,6 +223,8 @@ def _apply(session: Session, reg: Registry) -> dict[str, dict[str, int]]:
             "end_date": arow.end_date,
             "citation": arow.citation,
             "source": arow.source,
+            "code": arow.code,
+            "secondary_source": arow.secondary_source,
             "notes": arow.notes,
         }
         a = existing_a.get(nk)

@@ -18,6 +18,7 @@ from service.models import (
     Substance,
     Synonym,
 )
+from service.registry.formats import Registry
 from service.registry.loader import latest_load
 
 
@@ -105,3 +106,36 @@ def registry_stats(session: Session) -> dict[str, Any]:
         else {"at": last.loaded_at.isoformat(), "digest": last.digest, "counts": last.counts},
         "review": sorted(review, key=lambda r: (r["substance"], r["appearance"])),
     }
+
+
+def _describe(path: str, reg: Registry) -> str:
+    """What one file of schedules/ holds, from its place in the layout."""
+    names = {j.code.lower(): j.name for j in reg.jurisdictions}
+    parts = path.removesuffix(".csv").removesuffix(".toml").split("/")
+    if parts[0] == "jurisdictions":
+        return "the jurisdictions"
+    if parts[0] == "substances":
+        return f"substances of the {parts[1]} family"
+    if parts[0] == "appearances":
+        return f"first reports of {parts[1]} substances"
+    if parts[0] == "actions" and len(parts) == 3:
+        return f"acts of {names.get(parts[1], parts[1].upper())} on {parts[2]} substances"
+    if parts[0] == "classes":
+        found = [c for c in reg.classes if c.where == path]
+        return f"class definition: {found[0].name} ({found[0].jurisdiction})" if found else "class definition"
+    return ""
+
+
+def files_markdown(reg: Registry) -> str:
+    """The table of files of a schedules/ directory (path, rows, what it holds) as Markdown."""
+    lines = ["| file | rows | holds |", "|---|---:|---|"]
+    for path in sorted(reg.rows_per_file):
+        lines.append(f"| `{path}` | {reg.rows_per_file[path]} | {_describe(path, reg)} |")
+    n_acts = Counter(a.jurisdiction for a in reg.actions)
+    lines += [
+        "",
+        f"{len(reg.substances)} substances, {len(reg.actions)} acts "
+        f"({', '.join(f'{k} {v}' for k, v in sorted(n_acts.items()))}), "
+        f"{len(reg.appearances)} first reports, {len(reg.classes)} class definitions.",
+    ]
+    return "\n".join(lines) + "\n"

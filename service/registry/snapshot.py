@@ -133,6 +133,7 @@ class SubstanceFact:
     origin: str
     synonyms: tuple[str, ...] = ()
     cas: str = ""
+    stereo: str = ""  # "exact": the law names this stereoisomer; matched by full InChIKey only
     acts: dict[str, tuple[Act, ...]] = field(default_factory=dict)
     appearances: tuple[AppearanceFact, ...] = ()
     _mol: Chem.Mol | None = None
@@ -230,6 +231,7 @@ class Snapshot:
                 origin=s.origin,
                 synonyms=tuple(syns.get(s.id or 0, ())),
                 cas=s.cas,
+                stereo=s.stereo,
                 acts={j: tuple(sorted(v, key=lambda a: a.effective_date)) for j, v in acts[s.id or 0].items()},
                 appearances=tuple(sorted(apps.get(s.id or 0, ()), key=lambda p: p.earliest)),
             )

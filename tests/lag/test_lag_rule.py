@@ -356,3 +356,73 @@ def test_contract_keys() -> None:
     ):
         assert key in d
     assert d["end_date"] == "2016-07-01" and d["start_date"] == "2016-01-10"
+
+
+# ------------------------------------------------------------------ consolidated lists (listed_by)
+
+
+def test_a_consolidated_list_is_an_upper_bound_not_the_day_of_control() -> None:
+    """Reported 2010-06-15, shown controlled by a list in force 2014-01-01: controlled some time
+    in between (or before it appeared), never counted as controlled on 2014-01-01."""
+    s = substance(
+        "a", appearances=(appearance("2010-06-15"),), acts={"CN": (act("listed_by", "2014-01-01", j="CN"),)}
+    )
+    r = row(s, j="CN")
+    assert r.outcome == "interval_censored"
+    assert (r.end_date, r.end_kind) == (date(2014, 1, 1), "listed_by")
+    assert (r.lag_days, r.duration_days) == (1296, 1296)  # at most 1,296 days
+    assert r.lag_days_min <= 0 and r.lag_days_max == 1296
+    assert not r.event and r.censoring == "interval" and not r.control_day_known
+
+
+def test_a_dated_act_before_the_list_is_the_day_of_control() -> None:
+    s = substance(
+        "a",
+        appearances=(appearance("2010-06-15"),),
+        acts={"CN": (act("permanent", "2012-03-01", j="CN"), act("listed_by", "2014-01-01", j="CN"))},
+    )
+    r = row(s, j="CN")
+    assert (r.outcome, r.end_date, r.censoring) == ("individual", date(2012, 3, 1), "none")
+    assert r.event and r.control_day_known
+
+
+def test_a_list_in_force_before_the_report_is_still_pre_emptive() -> None:
+    s = substance(
+        "a", appearances=(appearance("2015-06-15"),), acts={"CN": (act("listed_by", "2014-01-01", j="CN"),)}
+    )
+    r = row(s, j="CN")
+    assert (r.outcome, r.event, r.duration_days, r.end_kind) == ("pre_emptive", True, 0, "listed_by")
+    assert not r.control_day_known  # the law was there first, but since when is not known
+
+
+def test_statistics_count_interval_censored_rows_and_never_as_observed_lags() -> None:
+    from service.lag.service import group_stats, km_points
+
+    subs = [
+        substance(
+            f"s{i}",
+            id=i,
+            appearances=(appearance("2015-01-01"),),
+            acts={"CN": (act(kind, day, j="CN"),)},
+        )
+        for i, (kind, day) in enumerate(
+            [
+                ("permanent", "2015-04-11"),  # 100 days
+                ("permanent", "2015-07-20"),  # 200 days
+                ("listed_by", "2015-02-20"),  # at most 50 days
+                ("listed_by", "2016-05-14"),  # at most 499 days
+            ],
+            start=1,
+        )
+    ]
+    rows = [row(s, j="CN", as_of=date(2017, 1, 1)) for s in subs]
+    stats = group_stats(rows)
+    assert (stats["n"], stats["n_controlled"], stats["n_censored"]) == (4, 2, 2)
+    assert (stats["n_interval_censored"], stats["n_control_day_unknown"]) == (2, 2)
+    assert stats["observed_median_days"] == 150  # of 100 and 200 only
+    # Turnbull: the 50-day interval [0, 50] holds mass before 100 days, so by 200 days
+    # three quarters are controlled and the last lies in [0, 499]
+    assert stats["km_median_days"] is not None and stats["km_median_days"] <= 200
+    assert stats["km_median_ci_days"] == [None, None]
+    points = km_points(rows)
+    assert points[0]["ci_lower"] is None and points[-1]["survival"] <= 0.5
