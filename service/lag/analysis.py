@@ -127,6 +127,14 @@ def write_analysis(snapshot: Snapshot, *, as_of: date, figure: str | None = None
         "dropping it. Pre-emptive rows enter KM as controlled at time zero."
     )
     w(
+        "* **Interval-censored.** When the first control on record is a consolidated list that shows a "
+        "compound controlled *by* a date without saying since when (act kind `listed_by`, e.g. China's "
+        "2013 catalogues in force on 1 January 2014), control happened some time between the first "
+        "appearance (or before it) and that date. Such a row is never counted as controlled on the "
+        "list's date: it is left out of the observed medians, and KM becomes the Turnbull estimate "
+        "(lifelines), which is KM itself when no row is interval-censored."
+    )
+    w(
         "* Observed medians and quartiles are of the controlled rows only (pre-emptive included); KM "
         "medians count the censored rows and are '—' when fewer than half were controlled. One month "
         f"= {DAYS_PER_MONTH:.4g} days."

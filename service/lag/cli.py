@@ -160,7 +160,9 @@ def summary_cmd(
         return
     out.print(
         f"as of {data['as_of']}, {data['basis']} basis: {data['n_rows']} rows, "
-        f"{data['n_substances']} substances; {data['n_without_appearance']} NPS substances without an appearance",
+        f"{data['n_substances']} substances; {data['n_without_appearance']} NPS substances without an "
+        f"appearance; {data['overall']['n_interval_censored']} rows interval-censored (controlled by "
+        "a consolidated list's date, since when unknown)",
         highlight=False,
     )
     for by, groups in data["groups"].items():

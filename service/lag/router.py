@@ -108,6 +108,7 @@ def get_lag_rows(
         "as_of": table.as_of,
         "basis": table.basis,
         "n_without_appearance": len(table.without_appearance),
+        "n_interval_censored": sum(r.censoring == "interval" for r in table.rows),
     }
 
 

@@ -94,6 +94,11 @@ class LagRowsPublic(BaseModel):
     n_without_appearance: int = Field(
         description="NPS or reported substances with no appearance (no lag row for them)"
     )
+    n_interval_censored: int = Field(
+        default=0,
+        description="rows whose first control on record is a consolidated list (listed_by): "
+        "controlled by end_date, since when unknown",
+    )
 
 
 class GroupStatsPublic(BaseModel):
