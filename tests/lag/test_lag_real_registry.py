@@ -106,7 +106,14 @@ def test_local_basis_and_logrank_on_the_real_registry(real: TestClient) -> None:
         "/lag/summary", params={"as_of": AS_OF, "basis": "local", "group_by": "jurisdiction"}
     ).json()
     assert loc["basis"] == "local" and loc["n_without_local_appearance"] > 0
-    lr = real.get(
+    body = real.get(
         "/lag/summary", params={"as_of": AS_OF, "group_by": "jurisdiction", "a": "US", "b": "CN"}
-    ).json()["logrank"]
-    assert lr["n_a"] == lr["n_b"] and 0 <= lr["p_value"] <= 1
+    ).json()
+    lr = body["logrank"]
+    n = {g["group"]: g for g in body["groups"]["jurisdiction"]}
+    assert n["US"]["n"] == n["CN"]["n"]  # one global-basis row per substance and jurisdiction
+    # interval-censored rows (a consolidated list's date) stay out of the log-rank test
+    left_out = n["US"]["n_interval_censored"] + n["CN"]["n_interval_censored"]
+    assert lr["n_interval_censored_left_out"] == left_out
+    assert lr["n_a"] + lr["n_b"] + left_out == n["US"]["n"] + n["CN"]["n"]
+    assert 0 <= lr["p_value"] <= 1

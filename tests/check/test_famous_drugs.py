@@ -1,0 +1,106 @@
+"""What the law says today about the opioids people ask about most, per jurisdiction.
+
+Each structure is checked against its public InChIKey (PubChem) first, so the question is
+the right one; the expected answers are those of the legal lists (1961 Convention, 21 CFR
+1308, Misuse of Drugs Act 1971 Schedule 2, China's catalogues), with the EU inheriting the
+UN schedules.
+"""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+CONTROLLED = {"controlled", "controlled_by_class"}
+ALL = ("UN", "US", "UK", "CN", "EU")
+
+# name, SMILES, PubChem InChIKey, {jurisdiction: expected status set}
+CASES = [
+    (
+        "oxycodone",
+        "COc1ccc2C[C@H]3N(C)CC[C@@]45[C@@H](Oc1c24)C(=O)CC[C@@]35O",
+        "BRUQQQPBMZOVGD-XFKAJCMBSA-N",
+        dict.fromkeys(ALL, {"controlled"}),
+    ),
+    (
+        "codeine",
+        "COc1ccc2C[C@H]3N(C)CC[C@@]45[C@@H](Oc1c24)[C@@H](O)C=C[C@@H]35",
+        "OROGSEYTTFOCAN-DNJOTXNNSA-N",
+        dict.fromkeys(ALL, {"controlled"}),
+    ),
+    (
+        "carfentanil",
+        "CCC(=O)N(c1ccccc1)C1(C(=O)OC)CCN(CCc2ccccc2)CC1",
+        "YDSDEBIZUNNPOB-UHFFFAOYSA-N",
+        # the UK controls it by the 1986 generic fentanyl definition
+        {**dict.fromkeys(ALL, {"controlled"}), "UK": CONTROLLED},
+    ),
+    (
+        "etonitazene",
+        "CCOc1ccc(Cc2nc3cc([N+](=O)[O-])ccc3n2CCN(CC)CC)cc1",
+        "PXDBZSCGSQSKST-UHFFFAOYSA-N",
+        dict.fromkeys(ALL, {"controlled"}),
+    ),
+    (
+        "tramadol",
+        "COc1cccc([C@@]2(O)CCCC[C@@H]2CN(C)C)c1",
+        "TVYLLZQTGLZFBW-ZBFHGGJFSA-N",
+        # US Schedule IV (2014), UK Class C (2014), China psychotropic category II;
+        # not in the UN conventions, so not in EU law either
+        {
+            "US": {"controlled"},
+            "UK": {"controlled"},
+            "CN": {"controlled"},
+            "UN": {"lookalike", "not_flagged"},
+            "EU": {"lookalike", "not_flagged"},
+        },
+    ),
+    (
+        "dextromethorphan",
+        "COc1ccc2c(c1)[C@]13CCCC[C@@H]1[C@H](C2)N(C)CC3",
+        "MKXZASYAUGDDCJ-NJAFHUGGSA-N",
+        # expressly excluded where levomethorphan and racemethorphan are controlled
+        dict.fromkeys(ALL, {"lookalike", "not_flagged"}),
+    ),
+    (
+        "levomethorphan",
+        "COc1ccc2c(c1)[C@@]13CCCC[C@H]1[C@@H](C2)N(C)CC3",
+        "MKXZASYAUGDDCJ-CGTJXYLNSA-N",
+        {"UN": {"controlled"}, "US": {"controlled"}, "UK": {"controlled"}, "EU": {"controlled"}},
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "smiles", "inchikey", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_what_the_law_says_today(
+    real_client: TestClient, name: str, smiles: str, inchikey: str, expected: dict[str, set[str]]
+) -> None:
+    body = real_client.post(
+        "/check", json={"structure": smiles, "jurisdictions": sorted(expected)}
+    ).json()
+    assert body["inchikey"] == inchikey
+    got = {v["jurisdiction"]: v["status"] for v in body["verdicts"]}
+    wrong = {j: got[j] for j, ok in expected.items() if got[j] not in ok}
+    assert wrong == {}, f"{name}: {wrong}"
+
+
+def test_dextromethorphan_is_not_matched_to_the_methorphans(real_client: TestClient) -> None:
+    """Same skeleton, another stereoisomer: the law's exclusion holds, the entries stay neighbours."""
+    body = real_client.post(
+        "/check", json={"structure": CASES[5][1], "jurisdictions": ["US"]}
+    ).json()
+    verdict = body["verdicts"][0]
+    assert verdict["substance"] is None
+    nearest = verdict["neighbors"][0]
+    assert nearest["inchikey"][:14] == "MKXZASYAUGDDCJ"
+    assert nearest["similarity"] == 1.0
+
+
+def test_methorphan_without_stereo_is_the_racemate(real_client: TestClient) -> None:
+    """A structure drawn without stereo cannot be told from racemethorphan: it is controlled."""
+    body = real_client.post(
+        "/check", json={"structure": "COc1ccc2CC3C4CCCCC4(CCN3C)c2c1", "jurisdictions": ["UN"]}
+    ).json()
+    verdict = body["verdicts"][0]
+    assert verdict["status"] == "controlled"
+    assert verdict["substance"]["key"] == "racemethorphan"
