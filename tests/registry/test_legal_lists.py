@@ -217,6 +217,18 @@ def test_structures_are_confirmed_by_opsin_or_a_public_inchikey(registry: Regist
     assert unconfirmed == _gap("unconfirmed_structures")
 
 
+STRUCTURE_SOURCE = re.compile(
+    r"pubchem|gsrs|ncats|who\.int|federalregister\.gov|govinfo\.gov|ecfr\.gov|legislation\.gov\.uk|"
+    r"unodc\.org|wetten\.overheid\.nl|eur-lex\.europa\.eu|gov\.cn",
+    re.I,
+)
+
+
+def test_structures_cite_pubchem_gsrs_an_inn_list_or_the_legal_text(registry: Registry) -> None:
+    weak = {s.key for s in registry.substances if not STRUCTURE_SOURCE.search(s.source)}
+    assert weak == _gap("structures_without_primary_source")
+
+
 def test_the_file_table_in_the_readme_is_current(registry: Registry) -> None:
     from service.registry.service import files_markdown
 
