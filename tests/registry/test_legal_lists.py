@@ -85,6 +85,7 @@ def test_every_opioid_of_the_list_is_in_the_registry_with_an_act_there(
     assert all(r["source"].strip() for r in rows), f"{path.name}: a row without its source"
     subs = {s.key: s for s in registry.substances}
     acted = {(a.substance, a.jurisdiction) for a in registry.actions if a.kind != "removal"}
+    dated = {(a.substance, a.jurisdiction, a.effective_date.isoformat()) for a in registry.actions}
     missing, closed = [], []
     for n, r in enumerate(rows, start=2):
         if r["opioid"] != "true":
@@ -101,8 +102,15 @@ def test_every_opioid_of_the_list_is_in_the_registry_with_an_act_there(
             continue
         if (s.key, code) not in acted:
             missing.append(f"{path.name}:{n} {r['entry']}: {s.key} has no act in {code}")
+        elif r.get("effective_date") and (s.key, code, r["effective_date"]) not in dated:
+            missing.append(f"{path.name}:{n} {r['entry']}: no {code} act of {s.key} on {r['effective_date']}")
+        # the entry is the substance: by one of its names, or (for a list that prints systematic
+        # names) by the connectivity of the structure OPSIN reads from the printed name
         names = {_norm(x) for x in (s.name, s.key, *s.synonyms)}
-        if _norm(r["entry"]) not in names:
+        if r.get("connectivity"):
+            if r["connectivity"] != s.identity.connectivity:
+                missing.append(f"{path.name}:{n} {r['entry']}: the printed name is not {s.key}")
+        elif _norm(r["entry"]) not in names:
             missing.append(f"{path.name}:{n} {r['entry']}: not a name or synonym of {s.key}")
     assert missing == []
     assert closed == []
