@@ -70,6 +70,19 @@ class WatchIndex:
         idx.build_seconds = time.perf_counter() - t0
         return idx
 
+    def fingerprints(self) -> list[Any]:
+        """Fingerprints of every substance, in `snapshot.substances` order.
+
+        An index built for the cartridge backend skips them (the database ranks the checks);
+        the pages still rank in memory, so they are computed here on first use.
+        """
+        if len(self.fps) != len(self.snapshot.substances):
+            self.fps = [
+                fingerprint(s.mol, self.fp_kind, self.radius, self.bits)
+                for s in self.snapshot.substances
+            ]
+        return self.fps
+
     def controlled_positions(self, jurisdiction: str, on: Any) -> frozenset[int]:
         """Positions (in `snapshot.substances`) of substances controlled in J on a day; cached."""
         key = (jurisdiction, on)

@@ -138,7 +138,7 @@ def check_parsed(
     if index.search is None:  # in memory: Tanimoto to every entry, ranked once
         if fp is None:
             fp = fingerprint(parsed.mol, index.fp_kind, index.radius, index.bits)
-        sims = tanimoto_many(fp, index.fps)
+        sims = tanimoto_many(fp, index.fingerprints())
         ranked = sorted(range(len(sims)), key=sims.__getitem__, reverse=True)
 
         def nearest(code: str) -> list[dict[str, Any]]:

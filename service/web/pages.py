@@ -115,7 +115,7 @@ def search(
     ]
     out.found, out.count = keep, len(keep)
     sims = tanimoto_many(
-        fingerprint(parsed.mol, index.fp_kind, index.radius, index.bits), index.fps
+        fingerprint(parsed.mol, index.fp_kind, index.radius, index.bits), index.fingerprints()
     )
     ranked = sorted(range(len(sims)), key=sims.__getitem__, reverse=True)
     kept = {s.id for s in keep}
@@ -202,7 +202,8 @@ def substance_view(
             {"code": code, "name": name, "verdict": status.get(code), "events": events, "lag": row}
         )
     position = next(i for i, x in enumerate(snap.substances) if x.id == s.id)
-    sims = tanimoto_many(index.fps[position], index.fps)
+    fps = index.fingerprints()
+    sims = tanimoto_many(fps[position], fps)
     ranked = sorted(range(len(sims)), key=sims.__getitem__, reverse=True)
     neighbours = []
     for i in ranked:

@@ -347,3 +347,33 @@ def test_reports_pages(tmp_path, registry_dir) -> None:
         for missing in ("/reports-page/99999", "/reports-page/abc"):
             r = client.get(missing)
             assert r.status_code == 404 and "no report with id" in r.text
+
+
+def test_pages_work_on_an_index_without_fingerprints(web_client: TestClient) -> None:
+    """The cartridge backend builds its index without fingerprints (the database ranks the
+    checks); the substance and search pages still rank in memory, with the same answers."""
+    from datetime import date
+
+    from service.check.index import WatchIndex
+    from service.web import pages
+
+    full = web_client.app.state.index_holder.get()  # type: ignore[attr-defined]
+    bare = WatchIndex.build(
+        full.snapshot, version=full.version, kind=full.fp_kind, radius=full.radius,
+        bits=full.bits, fingerprints=False,
+    )
+    assert bare.fps == []
+    on = date(2026, 1, 1)
+    for s in full.snapshot.substances:
+        a = pages.substance_view(full, s, on, 0.55)["neighbours"]
+        b = pages.substance_view(bare, bare.by_id[s.id], on, 0.55)["neighbours"]
+        assert [(n["substance"].id, n["similarity"]) for n in a] == [
+            (n["substance"].id, n["similarity"]) for n in b
+        ], s.key
+    found = pages.search(bare, q="CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1C", family=None,
+                         jurisdiction=None, on=on)
+    assert found.similar, "the search page finds similar structures"
+    assert [x.id for x, _ in found.similar] == [
+        x.id for x, _ in pages.search(full, q="CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1C",
+                                      family=None, jurisdiction=None, on=on).similar
+    ]
