@@ -319,7 +319,9 @@ class _Reader:
         except ValueError as exc:
             self.problem(name, line, column, f"bad date: {exc}")
             return None
-        latest = self.today.replace(year=self.today.year + 10) if future_ok else self.today
+        # ten years ahead; 29 February moves to 28 February in a year without it
+        ahead = self.today.replace(day=28) if (self.today.month, self.today.day) == (2, 29) else self.today
+        latest = ahead.replace(year=ahead.year + 10) if future_ok else self.today
         if pd.earliest < EARLIEST or pd.earliest > latest:
             bound = "within ten years from today" if future_ok else "today"
             self.problem(name, line, column, f"{text!r} is not between 1900 and {bound}")

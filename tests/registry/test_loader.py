@@ -267,3 +267,15 @@ def test_values_longer_than_their_column_are_reported(sqlite_engine: Engine, reg
     assert [str(p) for p in info.value.problems] == [
         "actions/us.csv:2: schedule: is 101 characters; the limit is 100"
     ]
+
+
+def test_reading_on_29_february_admits_end_dates_ten_years_ahead() -> None:
+    """A registry read on 29 February (fixed clock) must not fail computing 'ten years from today'."""
+    from datetime import date
+
+    from service.paths import schedules_dir
+    from service.registry.formats import read_registry
+
+    reg = read_registry(schedules_dir(), today=date(2028, 2, 29))
+    assert [str(p) for p in reg.problems] == []
+    assert any(a.end_date is not None for a in reg.actions)
