@@ -134,6 +134,7 @@ class IndexHolder:
         self._index: WatchIndex | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
+        self._building = threading.Lock()  # one build at a time; a waiting caller reuses it
 
     def rebuild(self) -> WatchIndex:
         """Read the registry and build a fresh index now."""
@@ -162,7 +163,9 @@ class IndexHolder:
         """The current index, rebuilt first if the registry changed since it was built."""
         index = self._index
         if index is None:
-            return self.rebuild()
+            with self._building:
+                # a concurrent first request may have built it while this one waited
+                return self._index if self._index is not None else self.rebuild()
         if time.monotonic() - self._checked < self.ttl:
             return index
         try:

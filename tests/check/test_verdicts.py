@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 
 from service.check.index import WatchIndex
 from service.check.service import CheckOptions, check
@@ -139,3 +140,36 @@ def test_eu_includes_un_schedules(real_index: WatchIndex) -> None:
         v = _status(real_index, s.smiles, "EU", date(2024, 1, 1))
         assert v["status"] == "controlled"
         assert v["substance"]["citation"].startswith(("UN: ", "")), v
+
+
+
+def test_concurrent_first_requests_build_the_index_once(real_client: TestClient) -> None:
+    """Eight threads asking a fresh holder at once get one index, built once."""
+    import threading
+
+    from service.check.index import IndexHolder
+
+    engine = real_client.app.state.index_holder.engine  # type: ignore[attr-defined]
+    holder = IndexHolder(engine, kind="morgan", radius=2, bits=2048)
+    builds: list[int] = []
+    rebuild = holder.rebuild
+
+    def counted() -> WatchIndex:
+        builds.append(1)
+        return rebuild()
+
+    holder.rebuild = counted  # type: ignore[method-assign]
+    start = threading.Barrier(8)
+    got: list[WatchIndex] = []
+
+    def ask() -> None:
+        start.wait()
+        got.append(holder.get())
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(builds) == 1
+    assert len({id(x) for x in got}) == 1
