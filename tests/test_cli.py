@@ -93,3 +93,14 @@ def test_unreachable_database_is_one_line(monkeypatch: pytest.MonkeyPatch) -> No
     assert result.exit_code == 1
     assert result.stderr.startswith("error: database unavailable:")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_python_dash_m_service_runs_the_command_line() -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "service", "--help"], capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert "registry" in out.stdout and "check" in out.stdout

@@ -59,14 +59,6 @@ def latest_load(session: Session) -> RegistryLoad | None:
     return session.exec(stmt).scalars().first()  # type: ignore[call-overload]
 
 
-def needs_load(engine: Engine, directory: Path) -> bool:
-    """True when the database has no load yet or the files' digest differs from the last one."""
-    reg = read_registry(directory)
-    with Session(engine) as session:
-        last = latest_load(session)
-        return last is None or last.digest != reg.digest
-
-
 def load_registry(
     engine: Engine,
     directory: Path,
