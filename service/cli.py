@@ -241,22 +241,22 @@ def check(
     except StructureError as exc:
         fail(f"structure: {exc}", code=2)
     if as_json:
-        _print_json(result)
+        _print_json(result.model_dump(mode="json"))
         return
-    out.print(f"{result['smiles']}  {result['inchikey']}  as of {result['as_of']}", highlight=False)
-    if result["registry_substance"]:
-        out.print(f"registry substance: {result['registry_substance']['name']}")
+    out.print(f"{result.smiles}  {result.inchikey}  as of {result.as_of.isoformat()}", highlight=False)
+    if result.registry_substance:
+        out.print(f"registry substance: {result.registry_substance.name}")
     t = Table("jurisdiction", "status", "why", "nearest controlled (similarity)")
-    for v in result["verdicts"]:
-        if v["substance"]:
-            why = f"{v['substance']['name']}: {v['substance']['citation']} ({v['substance']['effective_date']})"
-        elif v["class_match"]:
-            cm = v["class_match"]
-            why = f"{cm['name']} clauses {','.join(c['key'] for c in cm['clauses'])}: {cm['citation']}"
+    for v in result.verdicts:
+        if v.substance:
+            why = f"{v.substance.name}: {v.substance.citation} ({v.substance.effective_date})"
+        elif v.class_match:
+            cm = v.class_match
+            why = f"{cm.name} clauses {','.join(c.key for c in cm.clauses)}: {cm.citation}"
         else:
-            why = ", ".join(v["reasons"])
-        near = v["neighbors"][0] if v["neighbors"] else None
-        t.add_row(v["jurisdiction"], v["status"], why, f"{near['name']} ({near['similarity']:.2f})" if near else "")
+            why = ", ".join(v.reasons)
+        near = v.neighbors[0] if v.neighbors else None
+        t.add_row(v.jurisdiction, v.status.value, why, f"{near.name} ({near.similarity:.2f})" if near else "")
     out.print(t)
 
 

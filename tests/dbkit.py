@@ -63,3 +63,19 @@ def drop_session_databases() -> None:
     """Drop every service database this session created (called at session end)."""
     while _session_databases:
         drop_pg_database(_session_databases.pop())
+
+
+def require_rdkit_cartridge(admin_url: str = PG_ADMIN_URL) -> None:
+    """Skip (fail in CI) when the PostgreSQL server has no `rdkit` extension to install."""
+    import pytest
+
+    eng = create_engine(admin_url)
+    with eng.connect() as conn:
+        row = conn.execute(
+            text("SELECT 1 FROM pg_available_extensions WHERE name = 'rdkit'")
+        ).first()
+    eng.dispose()
+    if row is None:
+        if os.environ.get("ANALOGWATCH_REQUIRE_POSTGRES") == "1":
+            pytest.fail("the RDKit cartridge (postgresql-NN-rdkit) is required in CI")
+        pytest.skip("PostgreSQL has no rdkit extension (install postgresql-15-rdkit)")

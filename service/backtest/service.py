@@ -56,6 +56,7 @@ import numpy as np
 
 from service.check.index import WatchIndex
 from service.check.service import CheckOptions, check_parsed
+from service.check.verdict import Verdict
 from service.chem.fingerprints import fingerprint as make_fingerprint
 from service.chem.fingerprints import tanimoto_many
 from service.chem.inputs import Parsed
@@ -239,7 +240,7 @@ def frozen_index(frozen: Snapshot, fps: FingerprintCache, name: str) -> WatchInd
 
 
 @dataclass(frozen=True, slots=True)
-class Verdict:
+class Reduced:
     """A check verdict in one jurisdiction, reduced to what the backtest needs."""
 
     status: str
@@ -270,22 +271,20 @@ def _signal_order(s: str) -> int:
     return SIGNALS.index(s) if s in SIGNALS else len(SIGNALS)
 
 
-def reduce_verdict(v: dict[str, Any]) -> Verdict:
+def reduce_verdict(v: Verdict) -> Reduced:
     """Keep the status, the threshold-independent signals and the nearest neighbour."""
     fixed: list[str] = []
-    if v["status"] == "controlled":
-        fixed.append("controlled")
-    elif v["status"] == "controlled_by_class":
-        fixed.append("controlled_by_class")
+    if v.status.is_controlled:
+        fixed.append(v.status.value)
     else:
-        fixed += [r for r in v["reasons"] if r != "similarity"]
-    near = v["neighbors"][0] if v["neighbors"] else None
-    return Verdict(
-        status=v["status"],
+        fixed += [r for r in v.reasons if r != "similarity"]
+    near = v.neighbors[0] if v.neighbors else None
+    return Reduced(
+        status=v.status.value,
         fixed=tuple(sorted(fixed, key=_signal_order)),
-        similarity=float(near["similarity"]) if near else 0.0,
-        nearest=dict(near) if near else None,
-        class_key=(v["class_match"] or {}).get("key"),
+        similarity=float(near.similarity) if near else 0.0,
+        nearest=near.model_dump() if near else None,
+        class_key=v.class_match.key if v.class_match else None,
     )
 
 
@@ -331,7 +330,7 @@ class Trial:
     """One test: a substance S, a jurisdiction J, its lag row and the check's verdict at t."""
 
     row: LagRow
-    verdict: Verdict
+    verdict: Reduced
     nearest_anywhere: dict[str, Any] | None
 
     @property
@@ -409,7 +408,7 @@ def run(
                 query=s.name,
                 fp=fps.get(s.inchikey, s.mol, fingerprint),
             )
-            verdict = reduce_verdict(result["verdicts"][0])
+            verdict = reduce_verdict(result.verdicts[0])
             trials.append(Trial(r, verdict, _nearest_anywhere(index, fps, s, fingerprint, day)))
         state = _state(frozen, day)
         if state in seen:  # nothing in force changed: the background verdicts are the same
@@ -428,9 +427,9 @@ def run(
                 query=d.chembl_id,
                 fp=fps.get(d.chembl_id, d.mol, fingerprint),
             )
-            for v in result["verdicts"]:
+            for v in result.verdicts:
                 red = reduce_verdict(v)
-                c = v["jurisdiction"]
+                c = v.jurisdiction
                 sims[c][i] = red.similarity if red.nearest is not None else -1.0
                 fixed[c][i] = bool(red.fixed)
                 for sig in red.fixed:

@@ -14,6 +14,7 @@ import orjson
 
 from service.check import service
 from service.check.index import WatchIndex
+from service.check.verdict import CheckResult
 from service.chem.errors import StructureError
 
 
@@ -69,14 +70,34 @@ def _sdf_item(record: bytes) -> Item:
     return Item(name or None, molblock, "molfile")
 
 
-def check_item(index: WatchIndex, item: Item, options: service.CheckOptions) -> dict[str, Any]:
-    """Check one item; the result line carries `id` and either the check or an `error`."""
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One item checked: its result, or why it could not be checked."""
+
+    id: str | None
+    result: CheckResult | None = None
+    error: str | None = None
+    query: str | None = None  # the input echoed beside an error, when it was read
+
+    def as_json(self) -> dict[str, Any]:
+        """The JSON line: `id` and the check, or `id`, `query` (when read) and `error`."""
+        if self.result is not None:
+            return {"id": self.id, **self.result.model_dump(mode="json")}
+        line: dict[str, Any] = {"id": self.id}
+        if self.query is not None:
+            line["query"] = self.query
+        line["error"] = self.error
+        return line
+
+
+def check_item(index: WatchIndex, item: Item, options: service.CheckOptions) -> Outcome:
+    """Check one item; an unreadable one gets its error."""
     if item.error:
-        return {"id": item.id, "error": item.error}
+        return Outcome(item.id, error=item.error)
     try:
-        return {"id": item.id, **service.check(index, item.structure, options, item.input_type)}
+        return Outcome(item.id, result=service.check(index, item.structure, options, item.input_type))
     except StructureError as exc:
-        return {"id": item.id, "query": item.structure[:200], "error": str(exc)}
+        return Outcome(item.id, error=str(exc), query=item.structure[:200])
 
 
 # --- every core: fork workers that inherit the index (built once, never pickled) ------
@@ -84,9 +105,9 @@ def check_item(index: WatchIndex, item: Item, options: service.CheckOptions) -> 
 _worker_state: tuple[WatchIndex, service.CheckOptions, bool] | None = None
 
 
-def _line(result: dict[str, Any]) -> str:
+def _line(outcome: Outcome) -> str:
     # orjson: serializing a result costs a third of a check with the standard library
-    return orjson.dumps(result, default=str).decode()
+    return orjson.dumps(outcome.as_json(), default=str).decode()
 
 
 def _work(chunk: list[Item]) -> list[Any]:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import date
 from typing import Any
@@ -31,6 +31,8 @@ from rdkit import Chem, DataStructs
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
+from service.check.similarity import Hit
+from service.check.verdict import Neighbor
 from service.chem.fingerprints import fingerprint
 
 CARTRIDGE_TABLES = frozenset({"substance_structures", "class_scaffolds"})
@@ -188,6 +190,28 @@ class CartridgeSearch:
             self._ids[key] = ids
         return ids
 
+    def nearest(
+        self,
+        index: Any,
+        mol: Chem.Mol,
+        *,
+        k: int,
+        threshold: float = 0.0,
+        among: Collection[int] | None = None,
+    ) -> list[Hit]:
+        """The k most similar substances (ids in `among`, default all) at or above `threshold`."""
+        if k <= 0 or (among is not None and not among):
+            return []
+        params = {
+            "fp": fingerprint_bytes(mol, self.radius, self.bits),
+            "ids": sorted(among) if among is not None else sorted(index.by_id),
+            "k": k,
+        }
+        with self.connect() as conn:
+            rows = conn.execute(_NEAREST, params).all()
+        # the ranking rounds nothing: keep the similarities RDKit's BulkTanimoto gives
+        return [Hit(sid, float(sim)) for sid, sim in rows if float(sim) >= threshold]
+
     def substructure_ids(self, smarts: str) -> list[int]:
         """Ids of registry substances containing a SMARTS pattern (GiST on `mol`)."""
         with self.connect() as conn:
@@ -203,7 +227,7 @@ class CartridgeQuery:
         self._classes: frozenset[int] | None = None
         self._unreadable = False
 
-    def neighbors(self, code: str, day: date, k: int) -> list[dict[str, Any]]:
+    def neighbors(self, code: str, day: date, k: int) -> list[Neighbor]:
         """The k most similar substances controlled in J on d, like the in-memory ranking."""
         if self._fp is None:
             self._fp = fingerprint_bytes(self.mol, self.search.radius, self.search.bits)
@@ -212,12 +236,10 @@ class CartridgeQuery:
             return []
         with self.search.connect() as conn:
             rows = conn.execute(_NEAREST, {"fp": self._fp, "ids": ids, "k": k}).all()
-        out = []
+        out: list[Neighbor] = []
         for sid, sim in rows:
             s = self.index.by_id[sid]
-            out.append(
-                {"name": s.name, "inchikey": s.inchikey, "id": s.id, "similarity": round(sim, 4)}
-            )
+            out.append(Neighbor(name=s.name, inchikey=s.inchikey, id=s.id, similarity=round(sim, 4)))
         return out
 
     def may_match(self, class_id: int) -> bool:

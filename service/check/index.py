@@ -16,9 +16,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
+from service.check.similarity import MemorySearch, SimilaritySearch
 from service.chem.fingerprints import fingerprint
 from service.models import ClassAction, ControlAction, RegistryLoad, Substance
 from service.registry.snapshot import Snapshot, SubstanceFact
+
+_MEMORY = MemorySearch()
 
 
 @dataclass(slots=True)
@@ -82,6 +85,14 @@ class WatchIndex:
                 for s in self.snapshot.substances
             ]
         return self.fps
+
+    @property
+    def similarity(self) -> SimilaritySearch:
+        """The similarity search of this index: in memory, or the cartridge's."""
+        if self.search is None:
+            return _MEMORY
+        search: SimilaritySearch = self.search
+        return search
 
     def controlled_positions(self, jurisdiction: str, on: Any) -> frozenset[int]:
         """Positions (in `snapshot.substances`) of substances controlled in J on a day; cached."""

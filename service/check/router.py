@@ -72,7 +72,7 @@ async def post_check(body: CheckRequest, index: IndexDep, settings: SettingsDep)
             result = service.check(index, body.structure, options, body.input_type)
         else:
             result = await run_in_threadpool(service.check, index, body.structure, options, body.input_type)
-        return json_response(result)
+        return json_response(result.model_dump(mode="json"))
     except StructureError as exc:
         raise UnprocessableInput(("body", "structure"), str(exc)) from None
 
@@ -88,7 +88,7 @@ def _batch_results(index: WatchIndex, body: BatchRequest, options: service.Check
     for i, item in enumerate(body.items):
         try:
             result = service.check(index, item.structure, options, item.input_type)
-            yield {"index": i, "id": item.id, "result": result, "error": None}
+            yield {"index": i, "id": item.id, "result": result.model_dump(mode="json"), "error": None}
         except StructureError as exc:
             yield {
                 "index": i,
@@ -140,12 +140,12 @@ def get_check_depiction(
     except StructureError as exc:
         raise UnprocessableInput(("query", "structure"), str(exc)) from None
     result = service.check_parsed(index, parsed, options, query=structure)
-    verdict = result["verdicts"][0]
+    verdict = result.verdicts[0]
     atoms: list[int] = []
-    if verdict["class_match"]:
-        atoms = verdict["class_match"]["core_atoms"]
-    elif verdict["neighbors"]:
-        other = index.by_id[verdict["neighbors"][0]["id"]]
+    if verdict.class_match:
+        atoms = verdict.class_match.core_atoms
+    elif verdict.neighbors:
+        other = index.by_id[verdict.neighbors[0].id]
         atoms = depict.common_atoms(parsed.mol, other.mol)
     return Response(depict.svg(parsed.mol, atoms), media_type="image/svg+xml")
 

@@ -27,15 +27,28 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from service.check.index import WatchIndex
+from service.check.verdict import (
+    CheckResult,
+    ClassMatchOut,
+    ClauseOut,
+    Elsewhere,
+    MatchedSubstance,
+    NearMiss,
+    Neighbor,
+    Reason,
+    RegistryRef,
+    Status,
+    Verdict,
+)
 from service.chem.errors import StructureError
 from service.chem.fingerprints import fingerprint, tanimoto_many
 from service.chem.inputs import CAS, INCHIKEY, Parsed, detect, read_structure
 from service.chem.standardize import identity, parse_smiles
-from service.check.index import WatchIndex
 from service.config import Settings
 from service.registry.snapshot import SubstanceFact
 
-STATUSES = ("controlled", "controlled_by_class", "lookalike", "not_flagged")
+STATUSES = tuple(Status)
 DEFAULT_TOP_K = 5
 DEFAULT_THRESHOLD: float = Settings.model_fields["similarity_threshold"].default
 
@@ -98,7 +111,7 @@ def _looks_like_name(text: str) -> bool:
     )
 
 
-def check(index: WatchIndex, text: str, options: CheckOptions, input_type: str | None = None) -> dict[str, Any]:
+def check(index: WatchIndex, text: str, options: CheckOptions, input_type: str | None = None) -> CheckResult:
     """Check one query; raise StructureError (a 422) when it cannot be read."""
     parsed, named = resolve(index, text, input_type)
     return check_parsed(index, parsed, options, query=text, named=named)
@@ -112,7 +125,7 @@ def check_parsed(
     query: str,
     named: SubstanceFact | None = None,
     fp: Any | None = None,
-) -> dict[str, Any]:
+) -> CheckResult:
     """Check an already standardized structure against the index.
 
     `fp` is the query's fingerprint when the caller already has it (the index's kind, radius
@@ -141,7 +154,7 @@ def check_parsed(
         sims = tanimoto_many(fp, index.fingerprints())
         ranked = sorted(range(len(sims)), key=sims.__getitem__, reverse=True)
 
-        def nearest(code: str) -> list[dict[str, Any]]:
+        def nearest(code: str) -> list[Neighbor]:
             return _neighbors(index, sims, ranked, code, day, k)
 
         def may_match(class_id: int) -> bool:
@@ -158,105 +171,103 @@ def check_parsed(
         for act in s.controlled_anywhere(day):
             controlled_here.setdefault(act.jurisdiction, (s, act))
 
-    verdicts = []
+    verdicts: list[Verdict] = []
     for code in codes:
         neighbors = nearest(code)
-        verdict: dict[str, Any] = {
-            "jurisdiction": code,
-            "status": "not_flagged",
-            "substance": None,
-            "class_match": None,
-            "reasons": [],
-            "controlled_elsewhere": [],
-            "near_misses": [],
-            "neighbors": neighbors,
-        }
         hit = controlled_here.get(code)
         if hit is not None:
             s, act = hit
-            verdict["status"] = "controlled"
-            verdict["substance"] = {
-                "id": s.id,
-                "name": s.name,
-                "key": s.key,
-                "inchikey": s.inchikey,
-                "match": "inchikey" if s.inchikey == ident.inchikey else "connectivity",
+            matched = MatchedSubstance(
+                id=s.id,
+                name=s.name,
+                key=s.key,
+                inchikey=s.inchikey,
+                match="inchikey" if s.inchikey == ident.inchikey else "connectivity",
                 **act.as_dict(),
-            }
-            verdicts.append(verdict)
+            )
+            verdicts.append(
+                Verdict(jurisdiction=code, status=Status.CONTROLLED, substance=matched, neighbors=neighbors)
+            )
             continue
-        near: list[dict[str, Any]] = []
+        near: list[NearMiss] = []
+        class_match: ClassMatchOut | None = None
         for cls, act in snap.classes_in_force(code, day):
             if not may_match(cls.id):
                 continue  # no scaffold: neither a member nor a near miss
             m = cls.compiled.match(parsed.mol)
             if m.member:
-                verdict["status"] = "controlled_by_class"
-                verdict["class_match"] = {
-                    "key": cls.key,
-                    "name": cls.name,
-                    "clauses": [
-                        {"key": h.key, "description": h.description, "atoms": list(h.atoms)}
-                        for h in m.clauses
-                    ],
-                    "core_atoms": list(m.core_atoms),
-                    "notes": list(m.notes),
-                    "needs_legal_review": True,
+                class_match = ClassMatchOut(
+                    key=cls.key,
+                    name=cls.name,
+                    clauses=[ClauseOut(key=h.key, description=h.description, atoms=list(h.atoms)) for h in m.clauses],
+                    core_atoms=list(m.core_atoms),
+                    notes=list(m.notes),
+                    needs_legal_review=True,
                     **act.as_dict(),
-                }
+                )
                 break
             if m.near_miss:
-                near.append({"key": cls.key, "name": cls.name, "reason": m.near_miss_reason})
-        if verdict["status"] == "controlled_by_class":
-            verdicts.append(verdict)
+                near.append(NearMiss(key=cls.key, name=cls.name, reason=m.near_miss_reason))
+        if class_match is not None:
+            verdicts.append(
+                Verdict(
+                    jurisdiction=code,
+                    status=Status.CONTROLLED_BY_CLASS,
+                    class_match=class_match,
+                    neighbors=neighbors,
+                )
+            )
             continue
         elsewhere = [
-            {"jurisdiction": j, "name": s.name, **{k: v for k, v in act.as_dict().items() if k != "jurisdiction"}}
+            Elsewhere(name=s.name, **{**act.as_dict(), "jurisdiction": j})
             for j, (s, act) in sorted(controlled_here.items())
             if j != code
         ]
-        reasons = []
-        if neighbors and neighbors[0]["similarity"] >= options.threshold:
+        reasons: list[Reason] = []
+        if neighbors and neighbors[0].similarity >= options.threshold:
             reasons.append("similarity")
         if elsewhere:
             reasons.append("controlled_elsewhere")
         if near:
             reasons.append("class_near_miss")
-        verdict.update(
-            status="lookalike" if reasons else "not_flagged",
-            reasons=reasons,
-            controlled_elsewhere=elsewhere,
-            near_misses=near,
+        verdicts.append(
+            Verdict(
+                jurisdiction=code,
+                status=Status.LOOKALIKE if reasons else Status.NOT_FLAGGED,
+                reasons=reasons,
+                controlled_elsewhere=elsewhere,
+                near_misses=near,
+                neighbors=neighbors,
+            )
         )
-        verdicts.append(verdict)
 
     match = exact or (candidates[0] if candidates else None) or named
-    return {
-        "query": query,
-        "input_type": parsed.input_type,
-        "smiles": ident.smiles,
-        "inchikey": ident.inchikey,
-        "formula": ident.formula,
-        "as_of": day.isoformat(),
-        "threshold": options.threshold,
-        "registry_substance": None
+    return CheckResult(
+        query=query,
+        input_type=parsed.input_type,
+        smiles=ident.smiles,
+        inchikey=ident.inchikey,
+        formula=ident.formula,
+        as_of=day,
+        threshold=options.threshold,
+        registry_substance=None
         if match is None
-        else {"id": match.id, "name": match.name, "key": match.key, "inchikey": match.inchikey},
-        "verdicts": verdicts,
-    }
+        else RegistryRef(id=match.id, name=match.name, key=match.key, inchikey=match.inchikey),
+        verdicts=verdicts,
+    )
 
 
 def _neighbors(
     index: WatchIndex, sims: list[float], ranked: list[int], code: str, day: date, k: int
-) -> list[dict[str, Any]]:
+) -> list[Neighbor]:
     """The k most similar substances controlled in a jurisdiction on a day."""
     allowed = index.controlled_positions(code, day)
-    out = []
+    out: list[Neighbor] = []
     for i in ranked:
         if i not in allowed:
             continue
         s = index.snapshot.substances[i]
-        out.append({"name": s.name, "inchikey": s.inchikey, "id": s.id, "similarity": round(sims[i], 4)})
+        out.append(Neighbor(name=s.name, inchikey=s.inchikey, id=s.id, similarity=round(sims[i], 4)))
         if len(out) >= k:
             break
     return out

@@ -222,21 +222,21 @@ def ingest_verdicts(
     """The check's verdicts in the compact form stored with an appearance."""
     result = check_service.check_parsed(index, parsed, options, query=parsed.identity.smiles)
     out = []
-    for v in result["verdicts"]:
+    for v in result.verdicts:
         why: str | None = None
-        if v["substance"]:
-            why = f"{v['substance']['name']}: {v['substance']['citation']}"
-        elif v["class_match"]:
-            why = f"{v['class_match']['name']}: {v['class_match']['citation']}"
+        if v.substance:
+            why = f"{v.substance.name}: {v.substance.citation}"
+        elif v.class_match:
+            why = f"{v.class_match.name}: {v.class_match.citation}"
         out.append(
             {
-                "jurisdiction": v["jurisdiction"],
-                "status": v["status"],
-                "reasons": v["reasons"],
+                "jurisdiction": v.jurisdiction,
+                "status": v.status.value,
+                "reasons": list(v.reasons),
                 "controlled_by": why,
                 "neighbors": [
-                    {"name": n["name"], "inchikey": n["inchikey"], "similarity": n["similarity"]}
-                    for n in v["neighbors"]
+                    {"name": n.name, "inchikey": n.inchikey, "similarity": n.similarity}
+                    for n in v.neighbors
                 ],
                 "as_of": options.as_of.isoformat(),
                 "threshold": options.threshold,

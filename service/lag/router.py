@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -13,6 +11,7 @@ from fastapi.responses import Response
 from service.check.index import IndexHolder
 from service.errors import UnprocessableInput
 from service.lag import plot, service
+from service.lag.csvout import rows_csv
 from service.lag.schemas import (
     BasisLiteral,
     CurvesPublic,
@@ -56,18 +55,6 @@ def _table(
     return service.lag_rows(
         snapshot, as_of=day, basis=basis, jurisdictions=jurisdiction, family=family, outcome=outcome
     )
-
-
-def rows_csv(rows: list[service.LagRow]) -> str:
-    """The rows as CSV text with a header (contract columns first)."""
-    buf = io.StringIO()
-    writer = csv.DictWriter(
-        buf, fieldnames=service.ROW_FIELDS, extrasaction="ignore", lineterminator="\n"
-    )
-    writer.writeheader()
-    for r in rows:
-        writer.writerow(r.as_dict())
-    return buf.getvalue()
 
 
 @router.get(

@@ -51,6 +51,7 @@ from sqlmodel import Session, col
 
 from service.check import service as check_service
 from service.check.index import IndexHolder, WatchIndex
+from service.check.verdict import ClassMatchOut, MatchedSubstance, Verdict
 from service.chem.inputs import Parsed
 from service.chem.standardize import Identity
 from service.config import Settings
@@ -67,7 +68,6 @@ log = logging.getLogger("analogwatch.reports")
 KIND = "lookalikes"
 TOP_K = 3
 REASONS = ("controlled_elsewhere", "similarity", "class_near_miss")
-CONTROLLED = ("controlled", "controlled_by_class")
 CSV_COLUMNS = (
     "jurisdiction",
     "rank",
@@ -136,15 +136,15 @@ def build_lookalikes(
     for s in reported_substances(index, params.as_of):
         parsed = Parsed(s.mol, Identity(s.smiles, "", s.inchikey, s.formula), "registry")
         result = check_service.check_parsed(index, parsed, options, query=s.smiles)
-        verdicts = {v["jurisdiction"]: v for v in result["verdicts"]}
-        status_now[s.inchikey] = {j: v["status"] for j, v in verdicts.items()}
-        controlled_in = {j: v for j, v in verdicts.items() if v["status"] in CONTROLLED}
+        verdicts = {v.jurisdiction: v for v in result.verdicts}
+        status_now[s.inchikey] = {j: v.status.value for j, v in verdicts.items()}
+        controlled_in = {j: v for j, v in verdicts.items() if v.status.is_controlled}
         for code in codes:
             v = verdicts[code]
-            if v["status"] in CONTROLLED:
+            if v.status.is_controlled:
                 continue
             elsewhere = [_control(j, w) for j, w in sorted(controlled_in.items()) if j != code]
-            reasons = set(v["reasons"]) | ({"controlled_elsewhere"} if elsewhere else set())
+            reasons = set(v.reasons) | ({"controlled_elsewhere"} if elsewhere else set())
             if reasons:
                 rows[code].append(
                     _row(s, v, [r for r in REASONS if r in reasons], elsewhere, params, flagged)
@@ -192,29 +192,21 @@ def build_lookalikes(
     return {"jurisdictions": jurisdictions}, summary
 
 
-def _control(code: str, verdict: dict[str, Any]) -> dict[str, Any]:
-    if verdict["substance"]:
-        m = verdict["substance"]
-        return {
-            "jurisdiction": code,
-            "by": "listing",
-            "name": m["name"],
-            "citation": m["citation"],
-            "effective_date": m["effective_date"],
-        }
-    m = verdict["class_match"]
+def _control(code: str, verdict: Verdict) -> dict[str, Any]:
+    m: MatchedSubstance | ClassMatchOut | None = verdict.substance or verdict.class_match
+    assert m is not None  # a controlled verdict names its listing or its class
     return {
         "jurisdiction": code,
-        "by": "class",
-        "name": m["name"],
-        "citation": m["citation"],
-        "effective_date": m["effective_date"],
+        "by": "listing" if verdict.substance else "class",
+        "name": m.name,
+        "citation": m.citation,
+        "effective_date": m.effective_date,
     }
 
 
 def _row(
     s: SubstanceFact,
-    verdict: dict[str, Any],
+    verdict: Verdict,
     reasons: list[str],
     elsewhere: list[dict[str, Any]],
     params: ReportParams,
@@ -227,8 +219,8 @@ def _row(
     lo, hi = start_interval(apps)
     midpoint = date.fromordinal((lo.toordinal() + min(hi, params.as_of).toordinal()) // 2)
     neighbors = [
-        {"name": n["name"], "inchikey": n["inchikey"], "similarity": n["similarity"]}
-        for n in verdict["neighbors"]
+        {"name": n.name, "inchikey": n.inchikey, "similarity": n.similarity}
+        for n in verdict.neighbors
     ]
     return {
         "rank": 0,
@@ -240,7 +232,7 @@ def _row(
         "neighbors": neighbors,
         "max_similarity": neighbors[0]["similarity"] if neighbors else 0.0,
         "controlled_elsewhere": elsewhere,
-        "near_misses": verdict["near_misses"],
+        "near_misses": [m.model_dump(mode="json") for m in verdict.near_misses],
         "first_appearance": {
             "date": str(PartialDate.of(first.earliest, first.precision)),
             "place": first.place,
@@ -248,7 +240,7 @@ def _row(
             "source": first.source,
         },
         "days_since_first_appearance": max(0, (params.as_of - midpoint).days),
-        "first_flagged_at": flagged.get(s.id, {}).get(verdict["jurisdiction"]),
+        "first_flagged_at": flagged.get(s.id, {}).get(verdict.jurisdiction),
         "new_since_previous": True,
         "substance_id": s.id,
         "key": s.key,

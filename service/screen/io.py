@@ -13,7 +13,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from service.check.batch import Item, read_items
+from service.check.batch import Item, Outcome, read_items
 from service.chem.errors import StructureError
 
 SUFFIXES = (".smi", ".smiles", ".txt", ".csv", ".sdf", ".sd", ".parquet")
@@ -95,32 +95,33 @@ def schema(codes: tuple[str, ...]) -> pa.Schema:
     return pa.schema(fields)
 
 
-def row(number: int, item: Item, result: dict[str, Any], codes: tuple[str, ...]) -> dict[str, Any]:
+def row(number: int, item: Item, outcome: Outcome, codes: tuple[str, ...]) -> dict[str, Any]:
     """Flatten one check result (or error) into an output row."""
+    result = outcome.result
     out: dict[str, Any] = {
         "row": number,
         "id": item.id,
         "input": item.structure[:MAX_INPUT_CHARS] if item.input_type != "molfile" else None,
-        "smiles": result.get("smiles"),
-        "inchikey": result.get("inchikey"),
-        "error": result.get("error"),
+        "smiles": result.smiles if result else None,
+        "inchikey": result.inchikey if result else None,
+        "error": outcome.error,
     }
-    verdicts = {v["jurisdiction"]: v for v in result.get("verdicts", ())}
+    verdicts = {v.jurisdiction: v for v in result.verdicts} if result else {}
     for code in codes:
         v = verdicts.get(code)
         match = citation = reasons = nearest = similarity = None
         if v is not None:
-            if v["substance"]:
-                match, citation = v["substance"]["name"], v["substance"]["citation"]
-            elif v["class_match"]:
-                cm = v["class_match"]
-                clauses = ",".join(c["key"] for c in cm["clauses"])
-                match, citation = f"{cm['key']} clauses {clauses}", cm["citation"]
-            reasons = ",".join(v["reasons"]) or None
-            if v["neighbors"]:
-                nearest = v["neighbors"][0]["name"]
-                similarity = float(v["neighbors"][0]["similarity"])
-        out[f"{code}_status"] = v["status"] if v else None
+            if v.substance:
+                match, citation = v.substance.name, v.substance.citation
+            elif v.class_match:
+                cm = v.class_match
+                clauses = ",".join(c.key for c in cm.clauses)
+                match, citation = f"{cm.key} clauses {clauses}", cm.citation
+            reasons = ",".join(v.reasons) or None
+            if v.neighbors:
+                nearest = v.neighbors[0].name
+                similarity = float(v.neighbors[0].similarity)
+        out[f"{code}_status"] = v.status.value if v else None
         out[f"{code}_match"] = match
         out[f"{code}_citation"] = citation
         out[f"{code}_reasons"] = reasons

@@ -32,7 +32,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from service import __version__
-from service.check.batch import Item, check_item
+from service.check.batch import Item, Outcome, check_item
 from service.check.index import WatchIndex
 from service.check.service import CheckOptions
 from service.errors import AnalogwatchError
@@ -106,7 +106,7 @@ def screen_rows(index: WatchIndex, chunk: Chunk, options: CheckOptions) -> tuple
         try:
             result = check_item(index, item, options)
         except Exception as exc:  # never stop a library run on one record
-            result = {"error": f"internal error: {type(exc).__name__}: {exc}"}
+            result = Outcome(item.id, error=f"internal error: {type(exc).__name__}: {exc}")
         rows.append(io.row(first + i, item, result, codes))
     return number, rows
 

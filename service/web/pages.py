@@ -17,9 +17,10 @@ from typing import Any
 
 from service.check import batch, service, substances
 from service.check.index import WatchIndex
+from service.check.similarity import nearest_to_substance
+from service.check.verdict import CheckResult, ClassMatchOut, MatchedSubstance, Verdict
 from service.chem import depict
 from service.chem.errors import StructureError
-from service.chem.fingerprints import fingerprint, tanimoto_many
 from service.chem.standardize import parse_smiles
 from service.lag import service as lag
 from service.registry.snapshot import SubstanceFact
@@ -59,12 +60,12 @@ def picture_of(smiles: str) -> str | None:
 
 def verdicts(
     index: WatchIndex, s: SubstanceFact, on: date, threshold: float
-) -> list[dict[str, Any]]:
+) -> list[Verdict]:
     """The check verdict of a registry substance in every jurisdiction on a day."""
     parsed, _ = service.resolve(index, s.inchikey, "inchikey")
     options = service.CheckOptions(as_of=on, threshold=threshold, top_k=1)
     result = service.check_parsed(index, parsed, options, query=s.inchikey, named=s)
-    return list(result["verdicts"])
+    return list(result.verdicts)
 
 
 @dataclass(slots=True)
@@ -114,20 +115,16 @@ def search(
         and (not jurisdiction or s.act_in_force(jurisdiction, on) is not None)
     ]
     out.found, out.count = keep, len(keep)
-    sims = tanimoto_many(
-        fingerprint(parsed.mol, index.fp_kind, index.radius, index.bits), index.fingerprints()
-    )
-    ranked = sorted(range(len(sims)), key=sims.__getitem__, reverse=True)
     kept = {s.id for s in keep}
-    for i in ranked:
-        s = index.snapshot.substances[i]
-        if s.id in kept or (family and s.family != family):
-            continue
-        if jurisdiction and s.act_in_force(jurisdiction, on) is None:
-            continue
-        out.similar.append((s, round(sims[i], 2)))
-        if len(out.similar) >= SIMILAR:
-            break
+    among = [
+        s.id
+        for s in index.snapshot.substances
+        if s.id not in kept
+        and (not family or s.family == family)
+        and (not jurisdiction or s.act_in_force(jurisdiction, on) is not None)
+    ]
+    for hit in index.similarity.nearest(index, parsed.mol, k=SIMILAR, among=among):
+        out.similar.append((index.by_id[hit.substance_id], round(hit.similarity, 2)))
     if not keep:
         out.note = "The structure is not in the registry; the most similar substances follow."
     return out
@@ -146,7 +143,7 @@ def substance_view(
     """Identifiers, a timeline and a lag per jurisdiction, and the nearest controlled neighbours."""
     snap = index.snapshot
     info = substances.detail(index, s, on)
-    status = {v["jurisdiction"]: v for v in verdicts(index, s, on, threshold)}
+    status = {v.jurisdiction: v for v in verdicts(index, s, on, threshold)}
     coverage = lag.class_coverage(snap)
     law = lag.class_law_dates(snap, on)
     jurisdictions = []
@@ -201,21 +198,20 @@ def substance_view(
         jurisdictions.append(
             {"code": code, "name": name, "verdict": status.get(code), "events": events, "lag": row}
         )
-    position = next(i for i, x in enumerate(snap.substances) if x.id == s.id)
-    fps = index.fingerprints()
-    sims = tanimoto_many(fps[position], fps)
-    ranked = sorted(range(len(sims)), key=sims.__getitem__, reverse=True)
-    neighbours = []
-    for i in ranked:
-        other = snap.substances[i]
-        if other is s or other.connectivity == s.connectivity:
-            continue
-        where = sorted(a.jurisdiction for a in other.controlled_anywhere(on))
-        if not where:
-            continue
-        neighbours.append({"substance": other, "similarity": round(sims[i], 2), "where": where})
-        if len(neighbours) >= NEIGHBOURS:
-            break
+    controlled = {
+        other.id: sorted(a.jurisdiction for a in other.controlled_anywhere(on))
+        for other in snap.substances
+        if other.connectivity != s.connectivity
+    }
+    among = [i for i, where in controlled.items() if where]
+    neighbours = [
+        {
+            "substance": index.by_id[hit.substance_id],
+            "similarity": round(hit.similarity, 2),
+            "where": controlled[hit.substance_id],
+        }
+        for hit in nearest_to_substance(index, s.id, k=NEIGHBOURS, among=among)
+    ]
     return {"info": info, "jurisdictions": jurisdictions, "neighbours": neighbours}
 
 
@@ -247,29 +243,29 @@ def file_items(path: Path, limit: int) -> list[batch.Item]:
     return out
 
 
-def _picture(index: WatchIndex, item: batch.Item, result: dict[str, Any]) -> dict[str, str] | None:
+def _picture(index: WatchIndex, item: batch.Item, result: CheckResult) -> dict[str, str] | None:
     """The query drawn with the class core, or the part shared with its nearest neighbour."""
     try:
         parsed, _ = service.resolve(index, item.structure, item.input_type)
     except StructureError:
         return None
-    vs = result["verdicts"]
-    by_class = next((v for v in vs if v["class_match"]), None)
-    if by_class is not None:
-        cm = by_class["class_match"]
-        caption = f"highlighted: core of {cm['name']} ({by_class['jurisdiction']})"
-        return {"src": svg_data_uri(depict.svg(parsed.mol, cm["core_atoms"])), "caption": caption}
-    neighbours = [n for v in vs for n in v["neighbors"]]
+    vs = result.verdicts
+    by_class = next((v for v in vs if v.class_match), None)
+    if by_class is not None and by_class.class_match is not None:
+        cm = by_class.class_match
+        caption = f"highlighted: core of {cm.name} ({by_class.jurisdiction})"
+        return {"src": svg_data_uri(depict.svg(parsed.mol, cm.core_atoms)), "caption": caption}
+    neighbours = [n for v in vs for n in v.neighbors]
     if not neighbours:
         return {"src": svg_data_uri(depict.svg(parsed.mol)), "caption": ""}
-    best = max(neighbours, key=lambda n: n["similarity"])
-    if best["similarity"] >= 1.0:
+    best = max(neighbours, key=lambda n: n.similarity)
+    if best.similarity >= 1.0:
         return {
             "src": svg_data_uri(depict.svg(parsed.mol)),
-            "caption": f"identical to {best['name']}",
+            "caption": f"identical to {best.name}",
         }
-    atoms = depict.common_atoms(parsed.mol, index.by_id[best["id"]].mol)
-    caption = f"highlighted: part shared with {best['name']} (similarity {best['similarity']:.2f})"
+    atoms = depict.common_atoms(parsed.mol, index.by_id[best.id].mol)
+    caption = f"highlighted: part shared with {best.name} (similarity {best.similarity:.2f})"
     return {"src": svg_data_uri(depict.svg(parsed.mol, atoms)), "caption": caption}
 
 
@@ -283,11 +279,13 @@ def check_items(
     """Check every item (an unreadable one gets its error); draw the first PICTURE_LIMIT."""
     rows = []
     for n, item in enumerate(items, 1):
-        result = batch.check_item(index, item, options)
+        outcome = batch.check_item(index, item, options)
         picture = None
-        if pictures and n <= PICTURE_LIMIT and "error" not in result:
-            picture = _picture(index, item, result)
-        rows.append({"n": n, "item": item, "result": result, "picture": picture})
+        if pictures and n <= PICTURE_LIMIT and outcome.result is not None:
+            picture = _picture(index, item, outcome.result)
+        rows.append(
+            {"n": n, "item": item, "result": outcome.result, "error": outcome.error, "picture": picture}
+        )
     return rows
 
 
@@ -311,26 +309,26 @@ CHECK_CSV_FIELDS = [
 ]
 
 
-def verdict_fields(v: dict[str, Any]) -> dict[str, Any]:
+def verdict_fields(v: Verdict) -> dict[str, Any]:
     """What a verdict matched, its legal basis and its nearest controlled neighbour."""
-    basis = v["substance"] or v["class_match"] or {}
-    if v["substance"]:
-        matched = v["substance"]["name"]
-    elif v["class_match"]:
-        clauses = "; ".join(c["key"] for c in v["class_match"]["clauses"])
-        matched = f"{v['class_match']['name']} [{clauses}]" if clauses else v["class_match"]["name"]
+    basis: MatchedSubstance | ClassMatchOut | None = v.substance or v.class_match
+    if v.substance:
+        matched = v.substance.name
+    elif v.class_match:
+        clauses = "; ".join(c.key for c in v.class_match.clauses)
+        matched = f"{v.class_match.name} [{clauses}]" if clauses else v.class_match.name
     else:
         matched = ""
-    nearest = v["neighbors"][0] if v["neighbors"] else None
+    nearest = v.neighbors[0] if v.neighbors else None
     return {
-        "status": v["status"],
+        "status": v.status.value,
         "matched": matched,
-        "schedule": basis.get("schedule", ""),
-        "citation": basis.get("citation", ""),
-        "source": basis.get("source", ""),
-        "reasons": " ".join(v["reasons"]),
-        "nearest": nearest["name"] if nearest else "",
-        "similarity": nearest["similarity"] if nearest else "",
+        "schedule": basis.schedule if basis else "",
+        "citation": basis.citation if basis else "",
+        "source": basis.source if basis else "",
+        "reasons": " ".join(v.reasons),
+        "nearest": nearest.name if nearest else "",
+        "similarity": nearest.similarity if nearest else "",
     }
 
 
@@ -339,16 +337,16 @@ def check_csv_rows(rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     for row in rows:
         r, item = row["result"], row["item"]
         base = {"n": row["n"], "id": item.id or "", "query": item.structure[:2000]}
-        if "error" in r:
-            yield {**base, "error": r["error"]}
+        if r is None:
+            yield {**base, "error": row["error"]}
             continue
-        for v in r["verdicts"]:
+        for v in r.verdicts:
             yield {
                 **base,
-                "smiles": r["smiles"],
-                "inchikey": r["inchikey"],
-                "as_of": r["as_of"],
-                "jurisdiction": v["jurisdiction"],
+                "smiles": r.smiles,
+                "inchikey": r.inchikey,
+                "as_of": r.as_of.isoformat(),
+                "jurisdiction": v.jurisdiction,
                 **verdict_fields(v),
             }
 

@@ -30,7 +30,7 @@ from service.deps import MAX_ROW_ID, SessionDep
 from service.errors import NotFound, UnprocessableInput
 from service.lag import plot
 from service.lag import service as lag
-from service.lag.router import rows_csv
+from service.lag.csvout import rows_csv
 from service.limits import RateLimited, rate_limit
 from service.web import pages
 from service.web.render import STATIC_DIR, PageInputError, download, error_page, page
@@ -253,7 +253,7 @@ def _run_check(
     if fmt == "csv":
         text = pages.to_csv(pages.check_csv_rows(rows), pages.CHECK_CSV_FIELDS)
         return download(text, "text/csv; charset=utf-8", f"check-{as_of.isoformat()}.csv")
-    failed = [r for r in rows if "error" in r["result"]]
+    failed = [r for r in rows if r["result"] is None]
     ctx.update(
         rows=rows,
         failed=failed,
@@ -555,14 +555,14 @@ def report_page(request: Request, session: SessionDep, report_id: str) -> HTMLRe
 def backtest_page(request: Request) -> HTMLResponse:
     """The backtest: how early the watchlist would have warned, the false alarms, and the misses."""
     try:
-        from service.backtest import router as backtest_router
         from service.backtest import service as backtest
+        from service.backtest.cache import cache_of
     except ImportError:
         return _missing(request, "Backtest", "The backtest", "backtest")
     settings, index = _settings(request), _index(request)
     fp = backtest.fingerprint_name("morgan", settings.fingerprint_radius)
     # the API's summary, from the API's cache: computed once per registry version
-    summary = backtest_router.get_cache(request).summary(
+    summary = cache_of(request.app.state).summary(
         index.snapshot,
         version=index.version,
         fingerprint=fp,

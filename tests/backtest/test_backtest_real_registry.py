@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from service.app import create_app
-from service.backtest.router import BacktestCache
+from service.backtest.cache import BacktestCache
 from service.cli import app as cli_app
 from service.config import Settings, get_settings
 from service.paths import schedules_dir

@@ -155,7 +155,7 @@ def test_a_class_law_in_force_after_t_does_not_fire_at_t() -> None:
         CheckOptions(as_of=date(2018, 2, 7), jurisdictions=("US",)),
         query="x",
     )
-    assert r["verdicts"][0]["status"] == "controlled_by_class"
+    assert r.verdicts[0].status == "controlled_by_class"
 
 
 def test_recall_lead_time_and_false_alarms_match_a_hand_count() -> None:

@@ -175,13 +175,13 @@ def test_both_paths_give_the_same_verdicts_and_neighbours(
             a, b = check(memory, q, options), check(in_db, q, options)
             assert a == b, q
             compared += 1
-            flagged += sum(v["status"] != "not_flagged" for v in a["verdicts"])
+            flagged += sum(v.status != "not_flagged" for v in a.verdicts)
     assert compared > 250
     assert flagged > 500  # the comparison covers every status, not only not_flagged
     statuses = {
-        v["status"]
+        v.status
         for q in ANALOGS
-        for v in check(in_db, q, CheckOptions(as_of=DAYS[-1]))["verdicts"]
+        for v in check(in_db, q, CheckOptions(as_of=DAYS[-1])).verdicts
     }
     assert statuses >= {"controlled", "controlled_by_class", "lookalike", "not_flagged"}
 

@@ -29,8 +29,8 @@ def _ends_cleanly(index: WatchIndex, text: str) -> None:
     except StructureError as exc:
         assert str(exc)  # a reason, always
         return
-    assert len(result["inchikey"]) == 27
-    assert {v["status"] for v in result["verdicts"]} <= {
+    assert len(result.inchikey) == 27
+    assert {v.status.value for v in result.verdicts} <= {
         "controlled",
         "controlled_by_class",
         "lookalike",

@@ -8,7 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.check.index import WatchIndex
-from service.check.service import CheckOptions, check
+from service.check import service
+from service.check.service import CheckOptions
 from service.registry.snapshot import act_in_force
 
 # para-chlorobutyryl fentanyl analog with the chlorine on the anilide ring: not in the
@@ -16,6 +17,11 @@ from service.registry.snapshot import act_in_force
 NEW_ANALOG = "CCCC(=O)N(c1ccc(Cl)cc1)C1CCN(CCc2ccccc2)CC1"
 ASPIRIN = "CC(=O)Oc1ccccc1C(=O)O"
 SALTS = [".Cl", ".OC(=O)CC(O)(C(=O)O)CC(=O)O", ".OC(=O)/C=C/C(=O)O"]
+
+
+def check(index: WatchIndex, query: str, options: CheckOptions) -> dict:
+    """The check's answer in its JSON form (the API's contract), which these cases assert."""
+    return service.check(index, query, options).model_dump(mode="json")
 
 
 def _status(index: WatchIndex, query: str, code: str, day: date) -> dict:

@@ -1,0 +1,141 @@
+"""The check's answer as a typed value: `CheckResult` with one `Verdict` per jurisdiction.
+
+Defined once, here. The check builds these values; the API serves them as they are (they
+are its response schema), and pages, reports, the backtest, screening, ingest and the CLI
+read their attributes. The JSON form is the public contract of `POST /check`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Status(StrEnum):
+    """The status of a query in one jurisdiction on a day (exactly these strings)."""
+
+    CONTROLLED = "controlled"
+    CONTROLLED_BY_CLASS = "controlled_by_class"
+    LOOKALIKE = "lookalike"
+    NOT_FLAGGED = "not_flagged"
+
+    @property
+    def is_controlled(self) -> bool:
+        """True for `controlled` and `controlled_by_class`."""
+        return self in (Status.CONTROLLED, Status.CONTROLLED_BY_CLASS)
+
+
+Reason = Literal["similarity", "controlled_elsewhere", "class_near_miss"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Neighbor(_Frozen):
+    """A controlled substance similar to the query."""
+
+    id: int
+    name: str
+    inchikey: str
+    similarity: float = Field(description="Tanimoto similarity of the fingerprints, 0 to 1")
+
+
+class ActOut(_Frozen):
+    """A legal act as the check reports it (the keys of `Act.as_dict`)."""
+
+    jurisdiction: str
+    kind: str
+    schedule: str
+    effective_date: str = Field(
+        description="as the source states it: a day (YYYY-MM-DD), or a month or year for old listings"
+    )
+    effective_date_precision: Literal["day", "month", "year"] = "day"
+    in_force_from: date = Field(description="first day the act is certainly in force")
+    end_date: date | None
+    citation: str
+    source: str
+
+
+class MatchedSubstance(ActOut):
+    """The registry substance the query is, and the act controlling it."""
+
+    id: int
+    name: str
+    key: str
+    inchikey: str
+    match: Literal["inchikey", "connectivity"] = Field(
+        description="`inchikey`: identical; `connectivity`: same skeleton (stereo, isotopes or salt differ)"
+    )
+
+
+class ClauseOut(_Frozen):
+    """A clause of a class definition the query satisfies, with the atoms it concerns."""
+
+    key: str
+    description: str
+    atoms: list[int]
+
+
+class ClassMatchOut(ActOut):
+    """The class definition covering the query, and the act keeping it in force."""
+
+    key: str
+    name: str
+    clauses: list[ClauseOut]
+    core_atoms: list[int]
+    notes: list[str]
+    needs_legal_review: bool = True
+
+
+class Elsewhere(ActOut):
+    """Control of the query in another jurisdiction."""
+
+    name: str
+
+
+class NearMiss(_Frozen):
+    """A class definition whose core the query has, but which it falls outside of."""
+
+    key: str
+    name: str
+    reason: str | None
+
+
+class Verdict(_Frozen):
+    """The status of the query in one jurisdiction on the as-of day."""
+
+    jurisdiction: str
+    status: Status
+    substance: MatchedSubstance | None = None
+    class_match: ClassMatchOut | None = None
+    reasons: list[Reason] = []
+    controlled_elsewhere: list[Elsewhere] = []
+    near_misses: list[NearMiss] = []
+    neighbors: list[Neighbor] = []
+
+
+class RegistryRef(_Frozen):
+    """A registry substance by id, name, key and InChIKey."""
+
+    id: int
+    name: str
+    key: str
+    inchikey: str
+
+
+class CheckResult(_Frozen):
+    """The standardized query and one verdict per jurisdiction."""
+
+    query: str
+    input_type: str
+    smiles: str = Field(description="canonical SMILES of the standardized parent")
+    inchikey: str
+    formula: str
+    as_of: date
+    threshold: float
+    registry_substance: RegistryRef | None = None
+    verdicts: list[Verdict]

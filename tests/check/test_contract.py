@@ -1,0 +1,95 @@
+"""The JSON contract of POST /check and POST /check/batch, pinned by recorded responses.
+
+`tests/fixtures/contract/recorded.json` was recorded from the service before the verdict
+became a typed value; every answer must stay byte-for-byte the same JSON (keys, order of
+verdicts and neighbours, numbers), on the in-memory search and on the PostgreSQL cartridge.
+The registry is a small fixed copy (`tests/fixtures/contract/registry`) and the threshold
+is the one the recording was made with (0.45), so the recording does not move when
+`schedules/` grows or the default threshold changes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dbkit import (
+    drop_pg_database,
+    new_pg_database,
+    require_rdkit_cartridge,
+    service_database_url,
+)
+from fastapi.testclient import TestClient
+
+from service import migrate
+from service.app import create_app
+from service.config import Settings
+
+CONTRACT = Path(__file__).parents[1] / "fixtures" / "contract"
+QUERIES = json.loads((CONTRACT / "queries.json").read_text())
+RECORDED: dict[str, Any] = json.loads((CONTRACT / "recorded.json").read_text())
+
+
+@pytest.fixture(
+    scope="module", params=["memory", pytest.param("cartridge", marks=pytest.mark.postgres)]
+)
+def contract_client(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TestClient]:
+    registry = CONTRACT / "registry"
+    if request.param == "memory":
+        url = service_database_url(tmp_path_factory.mktemp("contract"), "contract.db")
+        settings = Settings(database_url=url, schedules_dir=registry, similarity_threshold=0.45)
+        with TestClient(create_app(settings)) as client:
+            yield client
+        return
+    admin = request.getfixturevalue("pg_server")
+    require_rdkit_cartridge(admin)
+    name, url = new_pg_database(admin)
+    try:
+        migrate.upgrade(url)
+        settings = Settings(
+            database_url=url,
+            schedules_dir=registry,
+            search_backend="cartridge",
+            similarity_threshold=0.45,
+        )
+        with TestClient(create_app(settings)) as client:
+            yield client
+    finally:
+        drop_pg_database(name, admin)
+
+
+def test_recording_covers_every_status() -> None:
+    statuses = {
+        v["status"]
+        for name, answer in RECORDED.items()
+        if name != "batch" and answer["status_code"] == 200
+        for v in answer["body"]["verdicts"]
+    }
+    assert statuses == {"controlled", "controlled_by_class", "lookalike", "not_flagged"}
+
+
+@pytest.mark.parametrize("name", sorted(QUERIES["check"]))
+def test_check_answers_as_recorded(contract_client: TestClient, name: str) -> None:
+    r = contract_client.post("/check", json=QUERIES["check"][name])
+    assert (r.status_code, r.json()) == (RECORDED[name]["status_code"], RECORDED[name]["body"])
+
+
+def test_batch_answers_as_recorded(contract_client: TestClient) -> None:
+    r = contract_client.post("/check/batch", json=QUERIES["batch"])
+    assert (r.status_code, r.json()) == (
+        RECORDED["batch"]["status_code"],
+        RECORDED["batch"]["body"],
+    )
+
+
+def test_batch_ndjson_lines_are_the_recorded_results(contract_client: TestClient) -> None:
+    r = contract_client.post(
+        "/check/batch", json=QUERIES["batch"], headers={"accept": "application/x-ndjson"}
+    )
+    lines = [json.loads(line) for line in r.text.splitlines()]
+    assert lines == RECORDED["batch"]["body"]["results"]
