@@ -35,9 +35,8 @@ from pathlib import Path
 import httpx
 from rdkit import Chem
 
-from service.app import startup
+from service import runtime
 from service.check.batch import Item, check_many
-from service.check.index import IndexHolder
 from service.check.service import CheckOptions
 from service.chem.fingerprints import fingerprint
 from service.chem.standardize import parent
@@ -70,10 +69,36 @@ CORES = [
     "CC(C)(C)NCC(O)c1ccc(O)c({R})c1",
 ]
 GROUPS = [
-    "C", "CC", "CCC", "C(C)C", "CC(C)C", "C1CC1", "C1CCCC1", "C1CCCCC1", "CCO", "CCOC",
-    "c1ccccc1", "Cc1ccccc1", "CCc1ccccc1", "c1ccc(F)cc1", "c1ccc(Cl)cc1", "c1ccc(OC)cc1",
-    "c1ccncc1", "c1ccco1", "c1cccs1", "CC(=O)O", "CC(N)=O", "CCN(C)C", "CCCN", "C(F)(F)F",
-    "CCC(F)(F)F", "c1cnccn1", "C1CCOC1", "CC1CCCO1", "c1ccc2ccccc2c1", "CCc1ccc(Cl)cc1",
+    "C",
+    "CC",
+    "CCC",
+    "C(C)C",
+    "CC(C)C",
+    "C1CC1",
+    "C1CCCC1",
+    "C1CCCCC1",
+    "CCO",
+    "CCOC",
+    "c1ccccc1",
+    "Cc1ccccc1",
+    "CCc1ccccc1",
+    "c1ccc(F)cc1",
+    "c1ccc(Cl)cc1",
+    "c1ccc(OC)cc1",
+    "c1ccncc1",
+    "c1ccco1",
+    "c1cccs1",
+    "CC(=O)O",
+    "CC(N)=O",
+    "CCN(C)C",
+    "CCCN",
+    "C(F)(F)F",
+    "CCC(F)(F)F",
+    "c1cnccn1",
+    "C1CCOC1",
+    "CC1CCCO1",
+    "c1ccc2ccccc2c1",
+    "CCc1ccc(Cl)cc1",
 ]
 ACYLS = ["CC", "CCC", "CCCC", "C1CC1", "COC", "c1ccco1", "C=C", "CC(C)C", "OCC"]
 
@@ -105,7 +130,11 @@ def _decorate(smi: str, rng: random.Random) -> str:
     if mol is None:
         return smi
     rw = Chem.RWMol(mol)
-    sites = [a.GetIdx() for a in mol.GetAtoms() if a.GetIsAromatic() and a.GetSymbol() == "C" and a.GetTotalNumHs() == 1]
+    sites = [
+        a.GetIdx()
+        for a in mol.GetAtoms()
+        if a.GetIsAromatic() and a.GetSymbol() == "C" and a.GetTotalNumHs() == 1
+    ]
     if not sites:
         return smi
     site = rng.choice(sites)
@@ -183,10 +212,16 @@ def http_figures(smiles: list[str], db_url: str, n_single: int) -> dict[str, flo
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--input", type=Path, help=".smi file (SMILES first on each line)")
-    parser.add_argument("--n", type=int, default=10_000, help="structures to generate (default 10,000)")
-    parser.add_argument("--single", type=int, default=2_000, help="sequential single checks over HTTP")
+    parser.add_argument(
+        "--n", type=int, default=10_000, help="structures to generate (default 10,000)"
+    )
+    parser.add_argument(
+        "--single", type=int, default=2_000, help="sequential single checks over HTTP"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
 
@@ -197,10 +232,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db_url = f"sqlite:///{tmp}/bench.db"
         settings = Settings(database_url=db_url, schedules_dir=schedules_dir())
-        engine = startup(settings)
-        holder = IndexHolder(engine, kind="morgan", radius=settings.fingerprint_radius, bits=settings.fingerprint_bits)
+        rt = runtime.open_writable(settings)
         t = time.perf_counter()
-        index = holder.rebuild()
+        index = rt.index_holder.rebuild()
         index_build = time.perf_counter() - t
         options = CheckOptions(as_of=date.today(), threshold=settings.similarity_threshold)
         items = [Item(None, s, "smiles") for s in smiles]
@@ -216,8 +250,12 @@ def main() -> None:
         assert parallel == lines
         results = [json.loads(x) for x in lines]
         errors = sum(1 for r in results if "error" in r)
-        flagged = sum(1 for r in results if "verdicts" in r and any(v["status"] != "not_flagged" for v in r["verdicts"]))
-        engine.dispose()
+        flagged = sum(
+            1
+            for r in results
+            if "verdicts" in r and any(v["status"] != "not_flagged" for v in r["verdicts"])
+        )
+        rt.close()
         http = http_figures(smiles, db_url, min(args.single, len(smiles)))
 
     figures = {

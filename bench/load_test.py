@@ -36,10 +36,21 @@ import httpx
 from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).parent))
-from check_bench import generate  # noqa: E402
+from check_bench import generate
 
-ADMIN = os.environ.get("ANALOGWATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-NAMES = ["fentanyl", "U-47700", "isotonitazene", "carfentanil", "brorphine", "morphine", "acetyl fentanyl", "MT-45"]
+ADMIN = os.environ.get(
+    "ANALOGWATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+NAMES = [
+    "fentanyl",
+    "U-47700",
+    "isotonitazene",
+    "carfentanil",
+    "brorphine",
+    "morphine",
+    "acetyl fentanyl",
+    "MT-45",
+]
 SEARCH = ["fent", "nitazene", "U-4", "morph", "meth", "AP-237", "carf", "xyz"]
 
 
@@ -75,12 +86,18 @@ async def run(args: argparse.Namespace, base: str) -> dict[str, list[float] | in
                 budget["left"] -= 1
                 roll = rng.random()
                 if roll < 0.45:
-                    name, call = "POST /check", c.post("/check", json={"structure": rng.choice(NAMES + molecules)})
+                    name, call = (
+                        "POST /check",
+                        c.post("/check", json={"structure": rng.choice(NAMES + molecules)}),
+                    )
                 elif roll < 0.55:
                     items = [{"structure": rng.choice(molecules)} for _ in range(20)]
                     name, call = "POST /check/batch", c.post("/check/batch", json={"items": items})
                 elif roll < 0.80:
-                    name, call = "GET /substances", c.get("/substances", params={"q": rng.choice(SEARCH)})
+                    name, call = (
+                        "GET /substances",
+                        c.get("/substances", params={"q": rng.choice(SEARCH)}),
+                    )
                 else:
                     j = rng.choice(["US", "CN", "UN", "EU", "UK"])
                     name, call = "GET /lag", c.get("/lag", params={"jurisdiction": j})
@@ -99,7 +116,9 @@ async def run(args: argparse.Namespace, base: str) -> dict[str, list[float] | in
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--requests", type=int, default=4000)
@@ -119,9 +138,23 @@ def main() -> None:
         "ANALOGWATCH_RATE_LIMIT_BATCH": "",  # measure throughput, not the limiter
         "ANALOGWATCH_SCHEDULER": "false",
     }
-    subprocess.run([sys.executable, "-m", "service.cli", "db", "upgrade"], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "service.cli", "db", "upgrade"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     server = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "serve", "--port", str(port), "--workers", str(args.workers)],
+        [
+            sys.executable,
+            "-m",
+            "service.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(args.workers),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -187,10 +220,14 @@ def main() -> None:
     if args.json:
         print(json.dumps(figures))
         return
-    print(f"{total} requests in {elapsed:.1f} s from {args.clients} clients on {args.workers} workers: "
-          f"{figures['requests_per_s']} req/s, {figures['errors']} errors")
+    print(
+        f"{total} requests in {elapsed:.1f} s from {args.clients} clients on {args.workers} workers: "
+        f"{figures['requests_per_s']} req/s, {figures['errors']} errors"
+    )
     for k, v in per.items():
-        print(f"  {k:<20} n={v['n']:<5} p50={v['p50_ms']} ms  p99={v['p99_ms']} ms  errors={v['errors']}")
+        print(
+            f"  {k:<20} n={v['n']:<5} p50={v['p50_ms']} ms  p99={v['p99_ms']} ms  errors={v['errors']}"
+        )
     print(
         f"  worker RSS MB start {figures['worker_rss_mb_start']} half {figures['worker_rss_mb_half']}"
         f" end {figures['worker_rss_mb_end']}"

@@ -41,8 +41,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from check_bench import floor
 from library import write_smi
 
-from service.app import startup
-from service.check.index import IndexHolder
+from service import runtime
 from service.check.service import CheckOptions
 from service.config import Settings
 from service.paths import schedules_dir
@@ -108,8 +107,8 @@ def main() -> None:
             sample = [ln.split()[0] for ln in islice(f, args.floor_n)]
 
         settings = Settings(database_url=f"sqlite:///{tmp}/bench.db", schedules_dir=schedules_dir())
-        engine = startup(settings)
-        index = IndexHolder(engine, kind="morgan", radius=2, bits=2048).rebuild()
+        rt = runtime.open_writable(settings)
+        index = rt.index()
         options = CheckOptions(as_of=date.today(), threshold=settings.similarity_threshold)
         floor_rate = floor(sample, settings)
 
@@ -137,7 +136,7 @@ def main() -> None:
         rows = meta.num_rows
         errors = rows - table.column("error").null_count
         us = table.column("US_status").value_counts().to_pylist()
-        engine.dispose()
+        rt.close()
 
     figures = {
         "n": rows,

@@ -20,19 +20,18 @@ time-split version is the backtest.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import tempfile
 
 from rdkit import Chem
-from sqlmodel import Session
 
-from service.app import startup
-from service.chem.fingerprints import fingerprint, tanimoto_many
+from service import runtime
 from service.chem.errors import StructureError
+from service.chem.fingerprints import fingerprint, tanimoto_many
 from service.chem.standardize import parent
 from service.config import Settings
 from service.paths import schedules_dir
-from service.registry.snapshot import Snapshot
 
 THRESHOLDS = [round(0.30 + 0.05 * i, 2) for i in range(13)]
 
@@ -47,30 +46,30 @@ def background_drugs() -> list[tuple[str, Chem.Mol]]:
         mol = Chem.MolFromSmiles(str(smi)) if isinstance(smi, str) else None
         if mol is None:
             continue
-        try:
+        with contextlib.suppress(StructureError):  # inorganic entries are not background drugs
             out.append((str(name), parent(mol)))
-        except StructureError:  # inorganic entries (no carbon) are not background drugs
-            pass
     return out
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(database_url=f"sqlite:///{tmp}/scan.db", schedules_dir=schedules_dir())
-        engine = startup(settings)
-        with Session(engine) as session:
-            snap = Snapshot.from_session(session)
-        engine.dispose()
+        with runtime.writable(settings) as rt:
+            snap = rt.snapshot()
     radius, bits = settings.fingerprint_radius, settings.fingerprint_bits
     controlled = [s for s in snap.substances if s.acts]
     fps = [fingerprint(s.mol, "morgan", radius, bits) for s in controlled]
 
     analog_best = []
     for s in (s for s in snap.substances if s.nps):
-        others = [fp for o, fp in zip(controlled, fps, strict=True) if o.connectivity != s.connectivity]
+        others = [
+            fp for o, fp in zip(controlled, fps, strict=True) if o.connectivity != s.connectivity
+        ]
         analog_best.append(max(tanimoto_many(fingerprint(s.mol, "morgan", radius, bits), others)))
 
     known = {s.connectivity for s in snap.substances}
@@ -90,8 +89,12 @@ def main() -> None:
         rows.append(
             {
                 "threshold": t,
-                "analogs_at_or_above": round(sum(b >= t for b in analog_best) / len(analog_best), 3),
-                "background_at_or_above": round(sum(b >= t for b in background) / len(background), 4),
+                "analogs_at_or_above": round(
+                    sum(b >= t for b in analog_best) / len(analog_best), 3
+                ),
+                "background_at_or_above": round(
+                    sum(b >= t for b in background) / len(background), 4
+                ),
             }
         )
     result = {
@@ -103,10 +106,14 @@ def main() -> None:
     if args.json:
         print(json.dumps(result))
         return
-    print(f"{result['fingerprint']}: {len(analog_best)} NPS analogs, {len(background)} approved drugs")
+    print(
+        f"{result['fingerprint']}: {len(analog_best)} NPS analogs, {len(background)} approved drugs"
+    )
     print("threshold  analogs>=t  background>=t")
     for r in rows:
-        print(f"{r['threshold']:>9.2f}  {r['analogs_at_or_above']:>10.3f}  {r['background_at_or_above']:>13.4f}")
+        print(
+            f"{r['threshold']:>9.2f}  {r['analogs_at_or_above']:>10.3f}  {r['background_at_or_above']:>13.4f}"
+        )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The FastAPI application and its lifespan: engine, migrations, registry load."""
+"""The FastAPI application; its lifespan asks the composition root (`service.runtime`)."""
 
 from __future__ import annotations
 
@@ -10,57 +10,27 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from service import __version__, migrate
-from service.config import Settings, get_settings
-from service.db import make_engine
-from service.errors import AnalogwatchError, install_handlers
-from service.limits import BodySizeLimit, new_limiter
-from service.paths import schedules_dir
-from service.registry.loader import latest_load, load_registry
-from service.check.index import IndexHolder
-from service.check.router import router as check_router
-from service.registry.router import router as registry_router
-from service.lag.router import router as lag_router
+from service import __version__, runtime
 from service.backtest.router import router as backtest_router
+from service.check.router import router as check_router
+from service.config import Settings, get_settings
+from service.errors import install_handlers
 from service.ingest.router import router as ingest_router
-from service.reports.router import router as reports_router
+from service.lag.router import router as lag_router
+from service.limits import BodySizeLimit, new_limiter
+from service.registry.loader import latest_load
+from service.registry.router import router as registry_router
 from service.registry.service import table_counts
+from service.reports.router import router as reports_router
 from service.web.router import install as install_pages
+from service.webhooks.router import router as webhooks_router
 
 log = logging.getLogger("analogwatch")
-
-
-def prepare_database(engine: Engine, settings: Settings) -> None:
-    """Migrate an embedded SQLite database to head; require head on PostgreSQL."""
-    url = settings.database_url
-    if settings.is_sqlite:
-        migrate.upgrade(url)
-        return
-    current, head = migrate.current_revision(engine), migrate.head_revision(url)
-    if current != head:
-        raise AnalogwatchError(
-            f"database is at revision {current}, the code needs {head}: run `analogwatch db upgrade`"
-        )
-
-
-def startup(settings: Settings) -> Engine:
-    """Build the engine, migrate, and load the registry when empty or changed."""
-    engine = make_engine(settings.database_url)
-    prepare_database(engine, settings)
-    if settings.auto_load:
-        result = load_registry(
-            engine,
-            settings.schedules_dir or schedules_dir(),
-            fp_radius=settings.fingerprint_radius,
-            fp_bits=settings.fingerprint_bits,
-        )
-        if result.changed:
-            log.info("registry loaded: %s", result.counts)
-    return engine
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
@@ -69,34 +39,30 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        own = engine is None
-        app.state.engine = engine if engine is not None else startup(settings)
-        app.state.index_holder = IndexHolder(
-            app.state.engine,
-            kind="morgan",
-            radius=settings.fingerprint_radius,
-            bits=settings.fingerprint_bits,
-            ttl=settings.index_refresh_seconds,
-            search_backend=settings.search_backend,
-        )
-        app.state.index_holder.rebuild()
-        scheduler = None
-        if settings.scheduler:
-            from service.scheduler import start_scheduler
-
-            scheduler = start_scheduler(app.state.engine, settings)
-        app.state.scheduler = scheduler
-        yield
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
-        if own:
-            app.state.engine.dispose()
+        # the composition root builds engine, index (with its search backend) and scheduler
+        if engine is None:
+            rt = runtime.open_writable(settings)
+        else:
+            rt = runtime.Runtime(settings=settings, engine=engine, read_only=False)
+        app.state.runtime = rt
+        app.state.engine = rt.engine
+        app.state.index_holder = rt.index_holder
+        try:
+            rt.index_holder.rebuild()
+            app.state.scheduler = rt.start_scheduler() if settings.scheduler else None
+            yield
+        finally:
+            if engine is None:
+                rt.close()
+            elif app.state.scheduler is not None:
+                app.state.scheduler.shutdown(wait=False)
 
     app = FastAPI(
         title="analogwatch",
         version=__version__,
         summary="Controlled-substance analog watchlist: is it listed, how long did listing take, what slips through",
         lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
     )
     app.state.settings = settings
     install_handlers(app)
@@ -115,6 +81,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(backtest_router)
     app.include_router(ingest_router)
     app.include_router(reports_router)
+    app.include_router(webhooks_router)
     install_pages(app)
 
     @app.get("/health", tags=["health"])
@@ -140,3 +107,43 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         return JSONResponse(content=body)
 
     return app
+
+
+# Short, stable operation ids: the names generated clients give their functions. A route
+# declared with its own `operation_id` keeps it; any other is named by its function.
+OPERATION_IDS = {
+    "post_check": "check",
+    "post_check_batch": "check_batch",
+    "get_check_depiction": "check_depiction",
+    "list_substances": "list_substances",
+    "get_substance": "get_substance",
+    "get_substance_depiction": "substance_depiction",
+    "get_registry_stats": "registry_stats",
+    "get_registry_export": "registry_export",
+    "get_lag_rows": "lag_rows",
+    "get_lag_summary": "lag_summary",
+    "get_lag_curve": "lag_curve",
+    "get_lag_plot": "lag_plot",
+    "get_backtest_summary": "backtest_summary",
+    "post_appearance": "create_appearance",
+    "get_appearances": "list_appearances",
+    "post_import": "import_appearances",
+    "get_reports": "list_reports",
+    "get_latest_report": "latest_report",
+    "get_report": "get_report",
+    "post_run_report": "run_report",
+    "health": "health",
+}
+
+
+def _operation_id(route: APIRoute) -> str:
+    return OPERATION_IDS.get(route.name, route.name)
+
+
+def create_served_app() -> FastAPI:
+    """The application `analogwatch serve` runs in each worker: the periodic jobs run unless
+    ANALOGWATCH_SCHEDULER says otherwise (a lease in the database keeps workers to one run)."""
+    settings = get_settings()
+    if "scheduler" not in settings.model_fields_set:
+        settings = settings.model_copy(update={"scheduler": True})
+    return create_app(settings)

@@ -16,7 +16,9 @@ from service.errors import AnalogwatchError
 def sqlite_path(url: str) -> Path:
     """The file behind a sqlite:/// URL; refuse other databases."""
     if not url.startswith("sqlite:///"):
-        raise AnalogwatchError("db backup/restore are for the embedded SQLite database; use pg_dump for PostgreSQL")
+        raise AnalogwatchError(
+            "db backup/restore are for the embedded SQLite database; use pg_dump for PostgreSQL"
+        )
     return Path(url.removeprefix("sqlite:///"))
 
 
@@ -59,7 +61,9 @@ def restore(url: str, source: Path) -> str:
         try:
             ok = src.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         except sqlite3.DatabaseError as exc:
-            raise AnalogwatchError(f"{source} is not an SQLite database ({exc}); nothing restored") from None
+            raise AnalogwatchError(
+                f"{source} is not an SQLite database ({exc}); nothing restored"
+            ) from None
         if not ok:
             raise AnalogwatchError(f"{source} failed its integrity check; nothing restored")
         rev = _revision(src)

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 from sqlmodel import Session
 
-from service import migrate
+from service import migrate, runtime
 from service.backtest.cli import backtest_app
 from service.clikit import (
     JsonOpt,
@@ -24,7 +24,7 @@ from service.clikit import (
     friendly,
     out,
 )
-from service.config import Settings, get_settings
+from service.config import Settings
 from service.db import make_engine
 from service.errors import RegistryInvalid
 from service.lag.cli import lag_app
@@ -45,29 +45,26 @@ app.add_typer(backtest_app, name="backtest")
 report_app = typer.Typer(help="Periodic reports, run on demand.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
 
+
 @app.command()
 @friendly
 def serve(
-    host: Annotated[str | None, typer.Option(help="address to bind (default from settings)")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="address to bind (default from settings)")
+    ] = None,
     port: Annotated[int | None, typer.Option(help="port (default from settings)")] = None,
     workers: Annotated[int, typer.Option(min=1, help="API worker processes")] = 1,
 ) -> None:
     """Start the API: migrate the embedded database, load schedules/, serve on HTTP."""
     import uvicorn
 
-    from service.app import startup
-
     settings = _settings()
     # migrate and load once here, before workers start, so workers never race on it
-    startup(settings).dispose()
-    # the workers run the periodic report unless ANALOGWATCH_SCHEDULER says otherwise;
-    # a lease in the database keeps several workers to one run
-    import os
-
-    os.environ.setdefault("ANALOGWATCH_SCHEDULER", "true")
-    get_settings.cache_clear()
+    runtime.open_writable(settings).close()
+    # each worker builds its app with create_served_app: the periodic report runs unless
+    # ANALOGWATCH_SCHEDULER says otherwise; a lease in the database keeps workers to one run
     uvicorn.run(
-        "service.app:create_app",
+        "service.app:create_served_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
@@ -83,12 +80,13 @@ def load(
         Path | None, typer.Argument(help="registry directory (default: the shipped schedules/)")
     ] = None,
     check: Annotated[bool, typer.Option("--check", help="validate only; change nothing")] = False,
-    force: Annotated[bool, typer.Option("--force", help="reload even if the files are unchanged")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="reload even if the files are unchanged")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Validate every registry file, then load them in one transaction."""
     from service.registry.formats import read_registry
-    from service.registry.loader import load_registry
 
     directory = directory or _settings().schedules_dir or schedules_dir()
     if check:
@@ -105,12 +103,8 @@ def load(
         _print_json(summary) if as_json else out.print(f"valid: {summary}")
         return
     settings = _settings()
-    engine = make_engine(settings.database_url)
-    if settings.is_sqlite:
-        migrate.upgrade(settings.database_url)
-    result = load_registry(
-        engine, directory, force=force, fp_radius=settings.fingerprint_radius, fp_bits=settings.fingerprint_bits
-    )
+    with runtime.writable(settings, auto_load=False) as rt:
+        result = runtime.load(settings, rt.engine, directory, force=force)
     if as_json:
         _print_json(result.as_dict())
     elif not result.changed:
@@ -185,44 +179,69 @@ def config(as_json: JsonOpt = False) -> None:
     out.print(table)
 
 
-def _index(settings: Settings) -> Any:
-    from service.app import startup
-    from service.check.index import IndexHolder
-
-    engine = startup(settings)
-    holder = IndexHolder(
-        engine,
-        kind="morgan",
-        radius=settings.fingerprint_radius,
-        bits=settings.fingerprint_bits,
-        search_backend=settings.search_backend,
-    )
-    return holder.rebuild()
-
-
 @app.command()
 @friendly
 def check(
     structure: Annotated[
-        str | None, typer.Argument(help="SMILES, InChI, or a name / synonym / CAS number in the registry")
+        str | None,
+        typer.Argument(
+            help="SMILES, InChI, a name / synonym / CAS number in the registry, or a systematic name"
+        ),
     ] = None,
     file: Annotated[
-        Path | None, typer.Option("--file", "-f", help=".smi, .csv or .sdf file: one JSON line per record")
+        Path | None,
+        typer.Option("--file", "-f", help=".smi, .csv or .sdf file: one JSON line per record"),
     ] = None,
     jurisdiction: JurisdictionOpt = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="legal status on this day (YYYY-MM-DD)")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="legal status on this day (YYYY-MM-DD)")
+    ] = None,
+    input_type: Annotated[
+        str | None,
+        typer.Option(
+            "--input-type",
+            "-t",
+            help="notation of STRUCTURE: smiles, inchi, molfile, name, cas or inchikey (default: detected)",
+        ),
+    ] = None,
     workers: Annotated[int, typer.Option(min=1, help="processes for --file")] = 1,
     as_json: JsonOpt = False,
 ) -> None:
     """Check a structure (or every record of a file): controlled, by class, lookalike, not flagged."""
+    if (structure is None) == (file is None):
+        fail("give a STRUCTURE or --file FILE (one of them)", code=2)
+    if input_type is not None:
+        from typing import get_args
+
+        from service.check.schemas import InputType
+
+        if input_type not in get_args(InputType):
+            fail(
+                f"--input-type: {input_type!r} is not one of {', '.join(get_args(InputType))}",
+                code=2,
+            )
+    settings = _settings()
+    day = _as_of(as_of)
+    with runtime.read_only(settings) as rt:
+        _check(
+            rt.index(), settings, structure, file, jurisdiction, day, workers, as_json, input_type
+        )
+
+
+def _check(
+    index: Any,
+    settings: Settings,
+    structure: str | None,
+    file: Path | None,
+    jurisdiction: list[str] | None,
+    day: date,
+    workers: int,
+    as_json: bool,
+    input_type: str | None = None,
+) -> None:
     from service.check import service as check_service
     from service.chem.errors import StructureError
 
-    if (structure is None) == (file is None):
-        fail("give a STRUCTURE or --file FILE (one of them)", code=2)
-    settings = _settings()
-    day = _as_of(as_of)
-    index = _index(settings)
     codes = tuple(j.upper() for j in jurisdiction) if jurisdiction else None
     for code in codes or ():
         if code not in index.snapshot.jurisdictions:
@@ -237,13 +256,17 @@ def check(
         return
     assert structure is not None
     try:
-        result = check_service.check(index, structure, options)
+        result = check_service.check(index, structure, options, input_type)
     except StructureError as exc:
         fail(f"structure: {exc}", code=2)
     if as_json:
         _print_json(result.model_dump(mode="json"))
         return
-    out.print(f"{result.smiles}  {result.inchikey}  as of {result.as_of.isoformat()}", highlight=False)
+    if result.interpreted_as:
+        out.print(f"read by OPSIN as: {result.interpreted_as.smiles}", highlight=False)
+    out.print(
+        f"{result.smiles}  {result.inchikey}  as of {result.as_of.isoformat()}", highlight=False
+    )
     if result.registry_substance:
         out.print(f"registry substance: {result.registry_substance.name}")
     t = Table("jurisdiction", "status", "why", "nearest controlled (similarity)")
@@ -256,7 +279,12 @@ def check(
         else:
             why = ", ".join(v.reasons)
         near = v.neighbors[0] if v.neighbors else None
-        t.add_row(v.jurisdiction, v.status.value, why, f"{near.name} ({near.similarity:.2f})" if near else "")
+        t.add_row(
+            v.jurisdiction,
+            v.status.value,
+            why,
+            f"{near.name} ({near.similarity:.2f})" if near else "",
+        )
     out.print(t)
 
 
@@ -285,18 +313,27 @@ def _check_file(index: Any, file: Path, options: Any, workers: int) -> None:
 @friendly
 def screen(
     library: Annotated[Path, typer.Argument(help="library: .smi, .csv, .sdf or .parquet")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="results file (.parquet), one row per record")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="results file (.parquet), one row per record")
+    ],
     jurisdiction: JurisdictionOpt = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="legal status on this day (YYYY-MM-DD)")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="legal status on this day (YYYY-MM-DD)")
+    ] = None,
     engine: Annotated[str, typer.Option("--engine", help="local (this machine) or dask")] = "local",
     scheduler: Annotated[
         str | None, typer.Option("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
     ] = None,
     workers: Annotated[
-        int | None, typer.Option(min=1, help="local processes, or LocalCluster workers (default: every core)")
+        int | None,
+        typer.Option(min=1, help="local processes, or LocalCluster workers (default: every core)"),
     ] = None,
-    chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, max=100_000, help="records per chunk")] = 1000,
-    fresh: Annotated[bool, typer.Option("--fresh", help="discard an unfinished run's parts")] = False,
+    chunk_size: Annotated[
+        int, typer.Option("--chunk-size", min=1, max=100_000, help="records per chunk")
+    ] = 1000,
+    fresh: Annotated[
+        bool, typer.Option("--fresh", help="discard an unfinished run's parts")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Screen a whole library against the watchlist into Parquet; resumes an interrupted run."""
@@ -313,25 +350,42 @@ def screen(
     if not library.is_file():
         fail(f"LIBRARY: {library} does not exist", code=2)
     if library.suffix.lower() not in screen_io.SUFFIXES:
-        fail(f"LIBRARY: unknown file type {library.suffix!r} (use .smi, .csv, .sdf or .parquet)", code=2)
+        fail(
+            f"LIBRARY: unknown file type {library.suffix!r} (use .smi, .csv, .sdf or .parquet)",
+            code=2,
+        )
     if out.suffix.lower() != ".parquet":
         fail("--out: the results file must end in .parquet", code=2)
     settings = _settings()
     day = _as_of(as_of)
-    index = _index(settings.model_copy(update={"search_backend": "memory"}))
+    with runtime.read_only(settings.model_copy(update={"search_backend": "memory"})) as rt:
+        index = rt.index()
     codes = tuple(j.upper() for j in jurisdiction) if jurisdiction else None
     for code in codes or ():
         if code not in index.snapshot.jurisdictions:
             fail(f"--jurisdiction: unknown jurisdiction {code!r}", code=2)
-    options = check_service.CheckOptions(as_of=day, jurisdictions=codes, threshold=settings.similarity_threshold)
+    options = check_service.CheckOptions(
+        as_of=day, jurisdictions=codes, threshold=settings.similarity_threshold
+    )
     job = ScreenJob(
-        source=library, out=out, options=options, chunk_size=chunk_size, engine=engine,
-        workers=workers, scheduler=scheduler, fresh=fresh,
+        source=library,
+        out=out,
+        options=options,
+        chunk_size=chunk_size,
+        engine=engine,
+        workers=workers,
+        scheduler=scheduler,
+        fresh=fresh,
     )
     rate = TextColumn("{task.fields[rate]:>9,.0f} mol/s")
     with Progress(
-        TextColumn("screening"), BarColumn(), MofNCompleteColumn(), rate, TimeElapsedColumn(),
-        console=err, disable=not err.is_terminal,
+        TextColumn("screening"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        rate,
+        TimeElapsedColumn(),
+        console=err,
+        disable=not err.is_terminal,
     ) as progress:
         task = progress.add_task("screen", total=screen_io.count_records(library), rate=0.0)
 
@@ -348,7 +402,11 @@ def screen(
     err.print(
         f"{data['rows']} rows ({data['errors']} unreadable) -> {out}; "
         f"{data['mol_per_s']:,.0f} mol/s on {data['workers']} {engine} workers"
-        + (f"; resumed, {data['chunks_skipped']} chunks already done" if data["chunks_skipped"] else ""),
+        + (
+            f"; resumed, {data['chunks_skipped']} chunks already done"
+            if data["chunks_skipped"]
+            else ""
+        ),
         highlight=False,
     )
     for code, n in data["flagged"].items():
@@ -378,8 +436,7 @@ def registry_stats(
         reg = read_registry(settings.schedules_dir or schedules_dir())
         sys.stdout.write(files_markdown(reg))
         return
-    engine = make_engine(settings.database_url)
-    with Session(engine) as session:
+    with runtime.read_only(settings) as rt, Session(rt.engine) as session:
         data = stats(session)
     if as_json:
         _print_json(data)
@@ -403,7 +460,13 @@ def registry_stats(
     nps = data["nps"]
     out.print(f"NPS substances: {nps['substances']}, with an appearance: {nps['with_appearance']}")
     if data["review"]:
-        t = Table("substance", "appearance", "place", "first control", title="to review: reported after control")
+        t = Table(
+            "substance",
+            "appearance",
+            "place",
+            "first control",
+            title="to review: reported after control",
+        )
         for r in data["review"]:
             t.add_row(r["substance"], r["appearance"], r["place"], r["first_control"])
         out.print(t)
@@ -419,7 +482,8 @@ def registry_export(
 
     if fmt not in ("csv", "json"):
         fail(f"--format: {fmt!r} is not csv or json", code=2)
-    rows = export_rows(_index(_settings()).snapshot)
+    with runtime.read_only(_settings()) as rt:
+        rows = export_rows(rt.index().snapshot)
     if fmt == "csv":
         sys.stdout.write(to_csv(rows))
     else:
@@ -429,15 +493,17 @@ def registry_export(
 @app.command("import")
 @friendly
 def import_file(
-    file: Annotated[Path, typer.Argument(help=".csv or .sdf file of reports (columns in the README)")],
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="validate only; change nothing")] = False,
+    file: Annotated[
+        Path, typer.Argument(help=".csv or .sdf file of reports (columns in the README)")
+    ],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="validate only; change nothing")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Import reported appearances: every row validated first, then one transaction."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from service.app import startup
-    from service.check.index import IndexHolder
     from service.ingest import files
     from service.ingest import service as ingest
 
@@ -449,7 +515,8 @@ def import_file(
             err.print(str(p), markup=False, highlight=False)
         fail(f"{len(problems)} problem(s) in {file.name}; nothing imported")
     settings = _settings()
-    engine = startup(settings)
+    rt = runtime.open_writable(settings)
+    engine = rt.engine
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -459,9 +526,7 @@ def import_file(
         disable=not err.is_terminal,
     )
     try:
-        index = IndexHolder(
-            engine, kind="morgan", radius=settings.fingerprint_radius, bits=settings.fingerprint_bits
-        ).rebuild()
+        index = rt.index()
         with progress:
             task = progress.add_task("validating", total=len(rows))
             prepared, problems = ingest.validate(
@@ -474,10 +539,12 @@ def import_file(
             if not problems and not dry_run:
                 task = progress.add_task("importing", total=len(prepared))
                 with Session(engine) as session:
-                    result = ingest.apply(session, prepared, progress=lambda n: progress.advance(task, n))
+                    result = ingest.apply(
+                        session, prepared, progress=lambda n: progress.advance(task, n)
+                    )
                     session.commit()
     finally:
-        engine.dispose()
+        rt.close()
     if problems:
         for p in problems:
             err.print(str(p), markup=False, highlight=False)
@@ -497,28 +564,27 @@ def import_file(
 @report_app.command("lookalikes")
 @friendly
 def report_lookalikes(
-    as_of: Annotated[str | None, typer.Option("--as-of", help="report date (YYYY-MM-DD; default today)")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="report date (YYYY-MM-DD; default today)")
+    ] = None,
     jurisdiction: JurisdictionOpt = None,
     top: Annotated[int, typer.Option(min=0, help="rows shown per jurisdiction in the table")] = 10,
     as_json: JsonOpt = False,
 ) -> None:
     """Run the unscheduled-lookalike report now, store it, and print it."""
-    from service.app import startup
     from service.reports import service as reports
 
     settings = _settings()
     day = _as_of(as_of)
-    engine = startup(settings)
-    try:
+    with runtime.writable(settings) as rt:
         report = reports.run_lookalikes(
-            engine,
+            rt.engine,
             settings,
             as_of=day,
             jurisdictions=tuple(j.upper() for j in jurisdiction) if jurisdiction else None,
             trigger="cli",
+            index=rt.index,
         )
-    finally:
-        engine.dispose()
     data = reports.report_public(report)
     if report.status != "succeeded":
         if as_json:
@@ -527,11 +593,18 @@ def report_lookalikes(
     if as_json:
         _print_json(data)
         return
-    out.print(f"lookalike report {report.id} as of {report.as_of} (compared with report {report.previous_id or '-'})")
+    out.print(
+        f"lookalike report {report.id} as of {report.as_of} (compared with report {report.previous_id or '-'})"
+    )
     for code, section in data["jurisdictions"].items():
         counts = data["summary"]["jurisdictions"][code]
         t = Table(
-            "#", "name", "reason", "nearest controlled (similarity)", "days", "new",
+            "#",
+            "name",
+            "reason",
+            "nearest controlled (similarity)",
+            "days",
+            "new",
             title=f"{section['name']} ({code}): {counts['rows']} rows, {counts['new']} new, {counts['resolved']} resolved",
         )
         for r in section["rows"][:top]:

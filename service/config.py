@@ -29,7 +29,8 @@ class Settings(BaseSettings):
         default=None, description="registry directory to load; default: the shipped schedules/"
     )
     auto_load: bool = Field(
-        default=True, description="load schedules/ on start when the database is empty or files changed"
+        default=True,
+        description="load schedules/ on start when the database is empty or files changed",
     )
     similarity_threshold: float = Field(
         default=0.55,
@@ -95,6 +96,31 @@ class Settings(BaseSettings):
         default_factory=list,
         description="origins allowed by CORS (comma-separated); empty: CORS off",
     )
+    webhook_allow_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "hosts (or host:port) that webhook subscriptions may name although they resolve to a "
+            "loopback, link-local or private address (comma-separated); empty: none"
+        ),
+    )
+    webhook_dispatch_seconds: float = Field(
+        default=10.0, ge=0.5, le=3600.0, description="how often due webhook deliveries are sent"
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0.0, le=120.0, description="time allowed for one webhook POST"
+    )
+    webhook_retry_seconds: Annotated[list[float], NoDecode] = Field(
+        default_factory=lambda: [10.0, 60.0, 300.0, 1800.0, 3600.0, 21600.0],
+        description=(
+            "waits before the 2nd, 3rd, ... attempt of a webhook delivery (comma-separated "
+            "seconds); the last one repeats until webhook_give_up_hours"
+        ),
+    )
+    webhook_give_up_hours: float = Field(
+        default=72.0,
+        gt=0.0,
+        description="a delivery still failing this long after the report is given up",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 
@@ -110,6 +136,27 @@ class Settings(BaseSettings):
     def _split_origins(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [o.strip() for o in value.split(",") if o.strip()]
+        return value
+
+    @field_validator("webhook_allow_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [h.strip() for h in value.split(",") if h.strip()]
+        return value
+
+    @field_validator("webhook_retry_seconds", mode="before")
+    @classmethod
+    def _split_waits(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [w.strip() for w in value.split(",") if w.strip()]
+        return value
+
+    @field_validator("webhook_retry_seconds")
+    @classmethod
+    def _waits_positive(cls, value: list[float]) -> list[float]:
+        if not value or any(w <= 0 for w in value):
+            raise ValueError("webhook_retry_seconds needs one or more positive numbers of seconds")
         return value
 
     @field_validator("rate_limit_batch", "rate_limit_import")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
@@ -46,6 +46,33 @@ class UnprocessableInput(AnalogwatchError):
     def __init__(self, loc: tuple[str | int, ...], reason: str) -> None:
         super().__init__(reason)
         self.loc = loc
+
+
+class UnknownJurisdiction(UnprocessableInput):
+    """A jurisdiction code the registry does not know; the message lists the known ones."""
+
+    def __init__(
+        self,
+        code: str,
+        known: Collection[str] = (),
+        loc: tuple[str | int, ...] = ("query", "jurisdiction"),
+    ) -> None:
+        listed = ", ".join(sorted(known))
+        super().__init__(
+            loc, f"unknown jurisdiction {code!r}" + (f"; known: {listed}" if listed else "")
+        )
+        self.code = code
+
+
+def require_jurisdictions(
+    codes: Iterable[str],
+    known: Collection[str],
+    loc: tuple[str | int, ...] = ("query", "jurisdiction"),
+) -> None:
+    """Raise UnknownJurisdiction for the first code the registry does not know."""
+    for code in codes:
+        if code not in known:
+            raise UnknownJurisdiction(code, known, loc)
 
 
 class DatabaseUnavailable(AnalogwatchError):

@@ -7,27 +7,36 @@ process, and takes a lease in the database so several API workers run it once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.engine import Engine
 
 from service import leases
+from service.check.index import WatchIndex
 from service.config import Settings
 from service.reports import jobs as report_jobs
+from service.webhooks import jobs as webhook_jobs
 
-JOBS = (*report_jobs.JOBS,)
+JOBS = (*report_jobs.JOBS, *webhook_jobs.JOBS)
 
 
 def build_scheduler(
-    engine: Engine, settings: Settings, *, holder: str | None = None
+    engine: Engine,
+    settings: Settings,
+    index: Callable[[], WatchIndex],
+    *,
+    holder: str | None = None,
 ) -> BackgroundScheduler:
-    """A scheduler with every job added (not started); `holder` names this process's leases."""
+    """A scheduler with every job added (not started); `holder` names this process's leases,
+    `index` gives the process's current watch index."""
     who = holder or leases.holder_id()
     scheduler = BackgroundScheduler(timezone="UTC")
     for job in JOBS:
         scheduler.add_job(
             job.func,
             trigger=job.trigger(settings),
-            args=(engine, settings, who),
+            args=(engine, settings, who, index),
             id=job.id,
             name=job.id,
             coalesce=True,
@@ -38,8 +47,10 @@ def build_scheduler(
     return scheduler
 
 
-def start_scheduler(engine: Engine, settings: Settings) -> BackgroundScheduler:
+def start_scheduler(
+    engine: Engine, settings: Settings, index: Callable[[], WatchIndex]
+) -> BackgroundScheduler:
     """Build and start the scheduler (a daemon thread)."""
-    scheduler = build_scheduler(engine, settings)
+    scheduler = build_scheduler(engine, settings, index)
     scheduler.start()
     return scheduler

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -12,9 +12,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from service.app import create_app
+from service.check.index import WatchIndex
 from service.config import Settings
 from service.models import Appearance, Report, Substance
 from service.registry.loader import load_registry
+from service.runtime import Runtime
 
 KEY = "curator-key-0123456789abcdef"
 OTHER_KEY = "second-curator-key-0123456789"
@@ -50,6 +52,11 @@ def settings_for(engine: Engine, registry_dir: Path, **extra: object) -> Setting
         similarity_threshold=0.40,  # pinned: the expected lookalikes below are computed at 0.40
         **extra,  # type: ignore[arg-type]
     )
+
+
+def index_for(engine: Engine, settings: Settings) -> Callable[[], WatchIndex]:
+    """The watch index getter the composition root gives a process on this engine."""
+    return Runtime(settings=settings, engine=engine, read_only=False).index
 
 
 @contextmanager

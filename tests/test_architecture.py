@@ -9,7 +9,9 @@ from pathlib import Path
 import service
 
 ROOT = Path(service.__file__).parent
-DOMAINS = {"registry", "check", "lag", "reports", "backtest", "screen", "ingest", "web", "chem"}
+DOMAINS = {
+    "registry", "check", "lag", "reports", "backtest", "screen", "ingest", "web", "chem", "webhooks"
+}
 
 
 def _imports() -> list[tuple[str, str]]:

@@ -24,6 +24,9 @@ TABLES = {
     "reports",
     "substances",
     "synonyms",
+    "webhook_attempts",
+    "webhook_deliveries",
+    "webhook_subscriptions",
 }
 
 

@@ -72,16 +72,10 @@ def _snapshot(registry: Path | None) -> Snapshot:
         if not registry.is_dir():
             fail(f"--registry: {registry} is not a directory", code=2)
         return analysis_snapshot(registry)
-    from sqlmodel import Session
+    from service import runtime
 
-    from service.app import startup
-
-    engine = startup(_settings())
-    try:
-        with Session(engine) as session:
-            return Snapshot.from_session(session)
-    finally:
-        engine.dispose()
+    with runtime.read_only(_settings()) as rt:
+        return rt.snapshot()
 
 
 def _defaults(fingerprint: str | None, threshold: float | None) -> tuple[str, float, int]:

@@ -61,7 +61,7 @@ from service.chem.fingerprints import fingerprint as make_fingerprint
 from service.chem.fingerprints import tanimoto_many
 from service.chem.inputs import Parsed
 from service.chem.standardize import Identity, identity, parent, parse_smiles
-from service.errors import UnprocessableInput
+from service.errors import UnprocessableInput, require_jurisdictions
 from service.lag.service import DAYS_PER_MONTH, LagRow, lag_rows
 from service.registry.snapshot import Snapshot, SubstanceFact, act_in_force, first_control
 
@@ -378,12 +378,7 @@ def run(
     codes = (
         sorted(snapshot.jurisdictions) if not jurisdictions else [j.upper() for j in jurisdictions]
     )
-    for code in codes:
-        if code not in snapshot.jurisdictions:
-            known = ", ".join(sorted(snapshot.jurisdictions))
-            raise UnprocessableInput(
-                ("query", "jurisdiction"), f"unknown jurisdiction {code!r}; known: {known}"
-            )
+    require_jurisdictions(codes, snapshot.jurisdictions)
     fps = fps or FingerprintCache(bits)
     drugs = list(background_set(snapshot, approved_drugs()) if background is None else background)
     rows = later_controlled(snapshot, as_of=as_of, codes=codes)

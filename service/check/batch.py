@@ -15,6 +15,7 @@ import orjson
 from service.check import service
 from service.check.index import WatchIndex
 from service.check.verdict import CheckResult
+from service.chem import sdf
 from service.chem.errors import StructureError
 
 
@@ -33,7 +34,7 @@ def read_items(path: Path) -> Iterator[Item]:
     suffix = path.suffix.lower()
     if suffix in (".smi", ".smiles", ".txt"):
         with path.open(encoding="utf-8", errors="replace") as f:
-            for n, line in enumerate(f, 1):
+            for line in f:
                 parts = line.strip().split(None, 1)
                 if not parts or parts[0].startswith("#"):
                     continue
@@ -49,25 +50,17 @@ def read_items(path: Path) -> Iterator[Item]:
             for row in reader:
                 yield Item(row.get(ident) if ident else None, row.get(struct) or "")
     elif suffix in (".sdf", ".sd"):
-        with path.open("rb") as f:
-            block: list[bytes] = []
-            for raw in f:
-                if raw.strip() == b"$$$$":
-                    yield _sdf_item(b"".join(block))
-                    block = []
-                else:
-                    block.append(raw)
-            if any(b.strip() for b in block):
-                yield _sdf_item(b"".join(block))
+        with path.open(encoding="utf-8", errors="replace") as f:
+            for _, record in sdf.records(f):
+                yield _sdf_item(record)
     else:
         raise StructureError(f"{path.name}: unknown file type {suffix!r} (use .smi, .csv or .sdf)")
 
 
-def _sdf_item(record: bytes) -> Item:
-    text = record.decode("utf-8", errors="replace")
-    name = text.splitlines()[0].strip() if text.strip() else None
-    molblock = text.split("M  END", 1)[0] + "M  END\n" if "M  END" in text else text
-    return Item(name or None, molblock, "molfile")
+def _sdf_item(record: list[str]) -> Item:
+    name = record[0].strip() if record else None
+    block = sdf.molblock(record) or "\n".join(record) + "\n"
+    return Item(name or None, block, "molfile")
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +88,9 @@ def check_item(index: WatchIndex, item: Item, options: service.CheckOptions) -> 
     if item.error:
         return Outcome(item.id, error=item.error)
     try:
-        return Outcome(item.id, result=service.check(index, item.structure, options, item.input_type))
+        return Outcome(
+            item.id, result=service.check(index, item.structure, options, item.input_type)
+        )
     except StructureError as exc:
         return Outcome(item.id, error=str(exc), query=item.structure[:200])
 
@@ -153,5 +148,3 @@ def _chunks(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
             chunk = []
     if chunk:
         yield chunk
-
-

@@ -239,7 +239,9 @@ class CartridgeQuery:
         out: list[Neighbor] = []
         for sid, sim in rows:
             s = self.index.by_id[sid]
-            out.append(Neighbor(name=s.name, inchikey=s.inchikey, id=s.id, similarity=round(sim, 4)))
+            out.append(
+                Neighbor(name=s.name, inchikey=s.inchikey, id=s.id, similarity=round(sim, 4))
+            )
         return out
 
     def may_match(self, class_id: int) -> bool:

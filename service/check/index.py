@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from service.check.similarity import MemorySearch, SimilaritySearch
 from service.chem.fingerprints import fingerprint
@@ -119,9 +119,11 @@ def registry_version(session: Session) -> str:
     """A cheap token that changes whenever the registry or the reported substances change."""
     parts = [
         session.execute(select(func.max(RegistryLoad.id))).scalar(),
-        session.execute(select(func.max(Substance.id), func.count(Substance.id))).one(),
-        session.execute(select(func.max(ControlAction.id), func.count(ControlAction.id))).one(),
-        session.execute(select(func.max(ClassAction.id), func.count(ClassAction.id))).one(),
+        session.execute(select(func.max(Substance.id), func.count(col(Substance.id)))).one(),
+        session.execute(
+            select(func.max(ControlAction.id), func.count(col(ControlAction.id)))
+        ).one(),
+        session.execute(select(func.max(ClassAction.id), func.count(col(ClassAction.id)))).one(),
     ]
     return repr(parts)
 
@@ -138,10 +140,12 @@ class IndexHolder:
         bits: int,
         ttl: float = 10.0,
         search_backend: str = "memory",
+        sync: bool = True,
     ) -> None:
         self.engine = engine
         self.kind, self.radius, self.bits, self.ttl = kind, radius, bits, ttl
         self.search_backend = search_backend
+        self.sync = sync  # False on a read-only database: the cartridge tables are used as stored
         self._index: WatchIndex | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
@@ -151,7 +155,9 @@ class IndexHolder:
         """Read the registry and build a fresh index now."""
         in_db = self.search_backend == "cartridge"
         if in_db:
-            search = _cartridge_search(self.engine, self.kind, self.radius, self.bits)
+            search = _cartridge_search(
+                self.engine, self.kind, self.radius, self.bits, sync=self.sync
+            )
         with Session(self.engine) as session:
             version = registry_version(session)
             snapshot = Snapshot.from_session(session)
@@ -195,7 +201,9 @@ class IndexHolder:
         self._checked = 0.0
 
 
-def _cartridge_search(engine: Engine, kind: str, radius: int, bits: int) -> Any:
+def _cartridge_search(
+    engine: Engine, kind: str, radius: int, bits: int, *, sync: bool = True
+) -> Any:
     """Sync the cartridge tables (reported substances, changed settings) and return the search."""
     from service.check import cartridge
     from service.errors import AnalogwatchError
@@ -208,5 +216,6 @@ def _cartridge_search(engine: Engine, kind: str, radius: int, bits: int) -> Any:
                 "search_backend=cartridge needs PostgreSQL with the rdkit extension and the "
                 "cartridge tables (`analogwatch db upgrade` after installing postgresql-NN-rdkit)"
             )
-        cartridge.sync_structures(conn, radius=radius, bits=bits)
+        if sync:
+            cartridge.sync_structures(conn, radius=radius, bits=bits)
     return cartridge.CartridgeSearch(engine, radius=radius, bits=bits)

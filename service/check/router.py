@@ -14,16 +14,19 @@ from starlette.concurrency import run_in_threadpool
 from service.check import service, substances
 from service.check.index import IndexHolder, WatchIndex
 from service.check.schemas import (
+    SUBSTANCE_EXAMPLE,
     BatchRequest,
     BatchResponse,
     CheckRequest,
     CheckResult,
+    SubstanceDetail,
+    SubstanceList,
 )
 from service.chem import depict
 from service.chem.errors import StructureError
 from service.config import Settings
 from service.deps import SettingsDep
-from service.errors import NotFound, UnprocessableInput
+from service.errors import NotFound, UnprocessableInput, require_jurisdictions
 from service.limits import rate_limit
 
 router = APIRouter(tags=["check"])
@@ -49,10 +52,9 @@ def _options(body: CheckRequest | BatchRequest, settings: Settings) -> service.C
 
 
 def _known_jurisdictions(index: WatchIndex, options: service.CheckOptions) -> None:
-    for code in options.jurisdictions or ():
-        if code not in index.snapshot.jurisdictions:
-            known = ", ".join(sorted(index.snapshot.jurisdictions))
-            raise UnprocessableInput(("body", "jurisdictions"), f"unknown jurisdiction {code!r}; known: {known}")
+    require_jurisdictions(
+        options.jurisdictions or (), index.snapshot.jurisdictions, ("body", "jurisdictions")
+    )
 
 
 @router.post(
@@ -64,14 +66,17 @@ async def post_check(body: CheckRequest, index: IndexDep, settings: SettingsDep)
     """Check one structure: controlled, controlled by a class, lookalike or not flagged, per jurisdiction."""
     # in memory the check is computed inline on the event loop: one bounded molecule takes
     # about a millisecond, less than the thread-pool round trip it would otherwise cost. The
-    # cartridge backend waits on the database, which must not block the loop.
+    # cartridge backend waits on the database, and OPSIN (a systematic name) on a JVM: neither
+    # may block the loop.
     options = _options(body, settings)
     _known_jurisdictions(index, options)
     try:
-        if index.search is None:
+        if index.search is None and not service.may_read_name(body.structure, body.input_type):
             result = service.check(index, body.structure, options, body.input_type)
         else:
-            result = await run_in_threadpool(service.check, index, body.structure, options, body.input_type)
+            result = await run_in_threadpool(
+                service.check, index, body.structure, options, body.input_type
+            )
         return json_response(result.model_dump(mode="json"))
     except StructureError as exc:
         raise UnprocessableInput(("body", "structure"), str(exc)) from None
@@ -84,11 +89,18 @@ def json_response(data: Any) -> Response:
     return Response(orjson.dumps(data), media_type="application/json")
 
 
-def _batch_results(index: WatchIndex, body: BatchRequest, options: service.CheckOptions) -> Iterator[dict[str, Any]]:
+def _batch_results(
+    index: WatchIndex, body: BatchRequest, options: service.CheckOptions
+) -> Iterator[dict[str, Any]]:
     for i, item in enumerate(body.items):
         try:
             result = service.check(index, item.structure, options, item.input_type)
-            yield {"index": i, "id": item.id, "result": result.model_dump(mode="json"), "error": None}
+            yield {
+                "index": i,
+                "id": item.id,
+                "result": result.model_dump(mode="json"),
+                "error": None,
+            }
         except StructureError as exc:
             yield {
                 "index": i,
@@ -110,7 +122,9 @@ def _batch_results(index: WatchIndex, body: BatchRequest, options: service.Check
         429: {"description": "too many batches from this client; see Retry-After"},
     },
 )
-def post_check_batch(body: BatchRequest, request: Request, index: IndexDep, settings: SettingsDep) -> Any:
+def post_check_batch(
+    body: BatchRequest, request: Request, index: IndexDep, settings: SettingsDep
+) -> Any:
     """Check up to 10,000 structures; an unreadable item gets an error, the others their results."""
     options = _options(body, settings)
     _known_jurisdictions(index, options)
@@ -118,21 +132,32 @@ def post_check_batch(body: BatchRequest, request: Request, index: IndexDep, sett
         lines = (orjson.dumps(r) + b"\n" for r in _batch_results(index, body, options))
         return StreamingResponse(lines, media_type="application/x-ndjson")
     results = list(_batch_results(index, body, options))
-    return json_response({"count": len(results), "errors": sum(1 for r in results if r["error"]), "results": results})
+    return json_response(
+        {"count": len(results), "errors": sum(1 for r in results if r["error"]), "results": results}
+    )
 
 
-@router.get("/check/depiction.svg", response_class=Response, responses={200: {"content": {"image/svg+xml": {}}}})
+@router.get(
+    "/check/depiction.svg",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {}}}},
+)
 def get_check_depiction(
     index: IndexDep,
     settings: SettingsDep,
-    structure: Annotated[str, Query(min_length=1, max_length=2000, description="SMILES, InChI or a registry name")],
+    structure: Annotated[
+        str, Query(min_length=1, max_length=2000, description="SMILES, InChI or a registry name")
+    ],
     jurisdiction: Annotated[str, Query(max_length=8)] = "US",
     as_of: date | None = None,
 ) -> Response:
     """Draw the query, highlighting the matched class core or the part shared with its nearest neighbour."""
     code = jurisdiction.upper()
     options = service.CheckOptions(
-        as_of=as_of or date.today(), jurisdictions=(code,), threshold=settings.similarity_threshold, top_k=1
+        as_of=as_of or date.today(),
+        jurisdictions=(code,),
+        threshold=settings.similarity_threshold,
+        top_k=1,
     )
     _known_jurisdictions(index, options)
     try:
@@ -150,19 +175,35 @@ def get_check_depiction(
     return Response(depict.svg(parsed.mol, atoms), media_type="image/svg+xml")
 
 
-@router.get("/substances", tags=["substances"])
+@router.get(
+    "/substances",
+    tags=["substances"],
+    response_model=SubstanceList,
+    responses={
+        200: {
+            "content": {"application/json": {"example": {"count": 1, "data": [SUBSTANCE_EXAMPLE]}}}
+        }
+    },
+)
 def list_substances(
     index: IndexDep,
-    q: Annotated[str | None, Query(max_length=200, description="name, synonym, CAS, key or InChIKey (substring)")] = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=200, description="name, synonym, CAS, key or InChIKey (substring)"),
+    ] = None,
     family: Annotated[str | None, Query(max_length=40)] = None,
-    jurisdiction: Annotated[str | None, Query(max_length=8, description="only substances controlled here")] = None,
-    controlled_on: Annotated[date | None, Query(description="day for `jurisdiction` (default today)")] = None,
+    jurisdiction: Annotated[
+        str | None, Query(max_length=8, description="only substances controlled here")
+    ] = None,
+    controlled_on: Annotated[
+        date | None, Query(description="day for `jurisdiction` (default today)")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
     """Search substances by name, synonym, InChIKey, family and control status; paginated."""
-    if jurisdiction and jurisdiction.upper() not in index.snapshot.jurisdictions:
-        raise UnprocessableInput(("query", "jurisdiction"), f"unknown jurisdiction {jurisdiction!r}")
+    if jurisdiction:
+        require_jurisdictions([jurisdiction.upper()], index.snapshot.jurisdictions)
     found = substances.search(
         index,
         q=q,
@@ -170,12 +211,16 @@ def list_substances(
         jurisdiction=jurisdiction.upper() if jurisdiction else None,
         on=controlled_on or date.today(),
     )
-    return {"count": len(found), "data": [substances.summary(s) for s in found[offset : offset + limit]]}
+    return {
+        "count": len(found),
+        "data": [substances.summary(s) for s in found[offset : offset + limit]],
+    }
 
 
 @router.get(
     "/substances/{substance_id}",
     tags=["substances"],
+    response_model=SubstanceDetail,
     responses={404: {"description": "no substance with that id"}},
 )
 def get_substance(substance_id: int, index: IndexDep) -> dict[str, Any]:
@@ -190,7 +235,10 @@ def get_substance(substance_id: int, index: IndexDep) -> dict[str, Any]:
     "/substances/{substance_id}/depiction.svg",
     tags=["substances"],
     response_class=Response,
-    responses={200: {"content": {"image/svg+xml": {}}}, 404: {"description": "no substance with that id"}},
+    responses={
+        200: {"content": {"image/svg+xml": {}}},
+        404: {"description": "no substance with that id"},
+    },
 )
 def get_substance_depiction(substance_id: int, index: IndexDep) -> Response:
     """The structure of a substance as SVG."""

@@ -13,6 +13,7 @@ from service.check.verdict import (
     ClassMatchOut,
     ClauseOut,
     Elsewhere,
+    InterpretedName,
     MatchedSubstance,
     NearMiss,
     Neighbor,
@@ -39,6 +40,7 @@ __all__ = [
     "ClassMatchOut",
     "ClauseOut",
     "Elsewhere",
+    "InterpretedName",
     "MatchedSubstance",
     "NearMiss",
     "Neighbor",
@@ -48,6 +50,7 @@ __all__ = [
 ]
 
 FURANYL = "O=C(c1ccco1)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1"
+CROTONYL_NAME = "N-phenyl-N-[1-(2-phenylethyl)piperidin-4-yl]but-2-enamide"
 
 
 class CheckOptionsIn(BaseModel):
@@ -59,10 +62,17 @@ class CheckOptionsIn(BaseModel):
         description="jurisdiction codes to check (default: every jurisdiction in the registry)",
         examples=[["US", "CN", "UN"]],
     )
-    as_of: date | None = Field(default=None, description="legal status on this day (default: today)")
-    top_k: int = Field(default=5, ge=0, le=50, description="nearest controlled neighbours per jurisdiction")
+    as_of: date | None = Field(
+        default=None, description="legal status on this day (default: today)"
+    )
+    top_k: int = Field(
+        default=5, ge=0, le=50, description="nearest controlled neighbours per jurisdiction"
+    )
     threshold: float | None = Field(
-        default=None, ge=0.0, le=1.0, description="lookalike similarity threshold (default: the setting)"
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="lookalike similarity threshold (default: the setting)",
     )
 
 
@@ -70,15 +80,31 @@ class CheckRequest(CheckOptionsIn):
     """One structure to check."""
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"structure": FURANYL, "jurisdictions": ["US", "CN"]}]}
+        json_schema_extra={
+            "examples": [
+                {"structure": FURANYL, "jurisdictions": ["US", "CN"]},
+                {"structure": CROTONYL_NAME, "input_type": "name", "jurisdictions": ["US"]},
+            ]
+        }
     )
 
     structure: str = Field(
         min_length=1,
         max_length=MAX_TEXT,
-        description="SMILES, InChI, a molfile, or a name / synonym / CAS number / InChIKey in the registry",
+        description=(
+            "SMILES, InChI, a molfile, a name / synonym / CAS number / InChIKey in the registry,"
+            " or a systematic (IUPAC) name, read by OPSIN (the answer's `interpreted_as` shows"
+            " the structure it was read as)"
+        ),
     )
-    input_type: InputType | None = Field(default=None, description="notation of `structure` (default: detected)")
+    input_type: InputType | None = Field(
+        default=None,
+        description=(
+            "notation of `structure` (default: detected; a systematic name is tried when the"
+            " text is no registry name and no structure). `name`: a registry name, else a"
+            " systematic name"
+        ),
+    )
 
 
 class BatchItem(BaseModel):
@@ -117,3 +143,80 @@ class BatchResponse(BaseModel):
     count: int
     errors: int
     results: list[BatchResult]
+
+
+# ------------------------------------------------------------------------------- substances
+
+
+class SubstanceSummary(BaseModel):
+    """The short form of a substance, as listed."""
+
+    id: int
+    key: str
+    name: str
+    family: str
+    inchikey: str
+    smiles: str
+    formula: str
+    nps: bool
+    origin: str = Field(description="registry (schedules/) or api (a reported compound)")
+    jurisdictions: list[str] = Field(description="jurisdictions with an act on it")
+
+
+class SubstanceList(BaseModel):
+    """One page of a substance search."""
+
+    count: int = Field(description="matches in all; `data` holds the requested page")
+    data: list[SubstanceSummary]
+
+
+class ClassCoverage(BaseModel):
+    """A class-wide definition the substance falls under, or narrowly misses."""
+
+    key: str
+    name: str
+    jurisdiction: str
+    member: bool
+    near_miss_reason: str | None
+    clauses: list[str]
+    first_effective_date: str | None
+    in_force: bool
+    acts: list[ActOut]
+
+
+class AppearanceOut(BaseModel):
+    """A first report of the substance."""
+
+    date: str
+    precision: str
+    place: str
+    reporter_type: str
+    reporter: str
+    source: str
+
+
+class SubstanceDetail(SubstanceSummary):
+    """Everything known about one substance."""
+
+    synonyms: list[str]
+    cas: str
+    status: dict[str, ActOut | None] = Field(
+        description="per jurisdiction, the individual act in force today (null: none)"
+    )
+    actions: dict[str, list[ActOut]] = Field(description="every act, per jurisdiction")
+    classes: list[ClassCoverage]
+    appearances: list[AppearanceOut]
+
+
+SUBSTANCE_EXAMPLE = {
+    "id": 1,
+    "key": "fentanyl",
+    "name": "Fentanyl",
+    "family": "fentanyl",
+    "inchikey": "PJMPHNIQZUBGLI-UHFFFAOYSA-N",
+    "smiles": "CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1",
+    "formula": "C22H28N2O",
+    "nps": False,
+    "origin": "registry",
+    "jurisdictions": ["CN", "UK", "UN", "US"],
+}

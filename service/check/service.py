@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 from service.check.index import WatchIndex
 from service.check.verdict import (
@@ -33,6 +34,7 @@ from service.check.verdict import (
     ClassMatchOut,
     ClauseOut,
     Elsewhere,
+    InterpretedName,
     MatchedSubstance,
     NearMiss,
     Neighbor,
@@ -44,13 +46,16 @@ from service.check.verdict import (
 from service.chem.errors import StructureError
 from service.chem.fingerprints import fingerprint, tanimoto_many
 from service.chem.inputs import CAS, INCHIKEY, Parsed, detect, read_structure
+from service.chem.names import NameUnreadable, looks_systematic
 from service.chem.standardize import identity, parse_smiles
 from service.config import Settings
+from service.errors import require_jurisdictions
 from service.registry.snapshot import SubstanceFact
 
 STATUSES = tuple(Status)
 DEFAULT_TOP_K = 5
 DEFAULT_THRESHOLD: float = Settings.model_fields["similarity_threshold"].default
+DEPICTION_PATH = "/check/depiction.svg"  # the check router's drawing of a query
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,29 +68,90 @@ class CheckOptions:
     top_k: int = DEFAULT_TOP_K
 
 
-class UnknownJurisdiction(ValueError):
-    """A requested jurisdiction is not in the registry."""
+def resolve(
+    index: WatchIndex, text: str, input_type: str | None = None
+) -> tuple[Parsed, SubstanceFact | None]:
+    """Read the query: a registry name/synonym/CAS/InChIKey, a structure, or a systematic name.
 
-
-def resolve(index: WatchIndex, text: str, input_type: str | None = None) -> tuple[Parsed, SubstanceFact | None]:
-    """Read the query: a registry name/synonym/CAS/InChIKey, or a structure."""
+    A systematic name is read by OPSIN when `input_type` is "name", or, unasked, when the
+    text is no registry name and no structure but looks like a systematic name. Raise
+    StructureError (NameUnreadable for a name) with the reason.
+    """
     if input_type in (None, "name", "cas", "inchikey"):
         found = index.lookup_name(text)
         if found is not None:
             mol = parse_smiles(found.smiles)
             kind = input_type or _name_kind(text)
             return Parsed(mol, identity(mol, with_inchi=False), kind), found
-        if input_type in ("name", "cas", "inchikey"):
+        if input_type in ("cas", "inchikey"):
             raise StructureError(f"no substance named {text.strip()[:100]!r} in the registry")
+        if input_type == "name":
+            return _read_name(text), None
     try:
         parsed = read_structure(text, input_type)
     except StructureError as exc:
-        if input_type is None and detect(text) == "smiles" and "\x00" not in text and _looks_like_name(text):
-            raise StructureError(
+        if (
+            input_type is None
+            and detect(text) == "smiles"
+            and "\x00" not in text
+            and _looks_like_name(text)
+        ):
+            neither = (
                 f"not a name, synonym or CAS number in the registry, and not a structure ({exc})"
-            ) from None
+            )
+            if looks_systematic(text):
+                try:
+                    return read_structure(text, "name"), None
+                except NameUnreadable as why:
+                    if why.reason != "unknown_name":  # say what kept the name from being read
+                        raise NameUnreadable(why.reason, f"{neither}; {why}") from None
+            raise StructureError(neither) from None
         raise
     return parsed, None
+
+
+def may_read_name(text: str, input_type: str | None = None) -> bool:
+    """True when checking the query may run OPSIN (about a second): keep it off an event loop."""
+    if input_type == "name":
+        return True
+    return input_type is None and _looks_like_name(text) and looks_systematic(text)
+
+
+def is_one_name(index: WatchIndex, line: str) -> bool:
+    """True when a line with spaces is one systematic name ("propanoic acid"), not a
+    structure or name followed by an identifier ("CCO sample-1", "fentanyl s2")."""
+    t = line.strip()
+    first = t.split(None, 1)[0] if t else ""
+    return (
+        " " in t
+        and index.lookup_name(first) is None
+        and _looks_like_name(first)
+        and not looks_systematic(first)
+        and looks_systematic(t)
+    )
+
+
+def _read_name(text: str) -> Parsed:
+    """A name asked for as one (not in the registry): read by OPSIN, or NameUnreadable."""
+    try:
+        return read_structure(text, "name")
+    except NameUnreadable as why:
+        if why.reason == "unknown_name":
+            raise NameUnreadable(
+                why.reason, f"unknown name: not in the registry, and {why}"
+            ) from None
+        raise
+
+
+def interpretation(parsed: Parsed, query: str) -> InterpretedName | None:
+    """What a systematic name was read as (None for any other query)."""
+    if parsed.read_as is None:
+        return None
+    return InterpretedName(
+        name=query.strip(),
+        smiles=parsed.read_as,
+        depiction=f"{DEPICTION_PATH}?{urlencode({'structure': parsed.read_as})}",
+    )
 
 
 def _name_kind(text: str) -> str:
@@ -111,7 +177,9 @@ def _looks_like_name(text: str) -> bool:
     )
 
 
-def check(index: WatchIndex, text: str, options: CheckOptions, input_type: str | None = None) -> CheckResult:
+def check(
+    index: WatchIndex, text: str, options: CheckOptions, input_type: str | None = None
+) -> CheckResult:
     """Check one query; raise StructureError (a 422) when it cannot be read."""
     parsed, named = resolve(index, text, input_type)
     return check_parsed(index, parsed, options, query=text, named=named)
@@ -133,9 +201,7 @@ def check_parsed(
     """
     snap = index.snapshot
     codes = options.jurisdictions or tuple(sorted(snap.jurisdictions))
-    for code in codes:
-        if code not in snap.jurisdictions:
-            raise UnknownJurisdiction(code)
+    require_jurisdictions(codes, snap.jurisdictions, ("body", "jurisdictions"))
     ident = parsed.identity
     exact = index.by_inchikey.get(ident.inchikey)
     # another stereoisomer, salt or isotopologue of a listed entry is that entry, unless the law
@@ -186,7 +252,12 @@ def check_parsed(
                 **act.as_dict(),
             )
             verdicts.append(
-                Verdict(jurisdiction=code, status=Status.CONTROLLED, substance=matched, neighbors=neighbors)
+                Verdict(
+                    jurisdiction=code,
+                    status=Status.CONTROLLED,
+                    substance=matched,
+                    neighbors=neighbors,
+                )
             )
             continue
         near: list[NearMiss] = []
@@ -199,7 +270,10 @@ def check_parsed(
                 class_match = ClassMatchOut(
                     key=cls.key,
                     name=cls.name,
-                    clauses=[ClauseOut(key=h.key, description=h.description, atoms=list(h.atoms)) for h in m.clauses],
+                    clauses=[
+                        ClauseOut(key=h.key, description=h.description, atoms=list(h.atoms))
+                        for h in m.clauses
+                    ],
                     core_atoms=list(m.core_atoms),
                     notes=list(m.notes),
                     needs_legal_review=True,
@@ -254,6 +328,7 @@ def check_parsed(
         if match is None
         else RegistryRef(id=match.id, name=match.name, key=match.key, inchikey=match.inchikey),
         verdicts=verdicts,
+        interpreted_as=interpretation(parsed, query),
     )
 
 
@@ -267,7 +342,9 @@ def _neighbors(
         if i not in allowed:
             continue
         s = index.snapshot.substances[i]
-        out.append(Neighbor(name=s.name, inchikey=s.inchikey, id=s.id, similarity=round(sims[i], 4)))
+        out.append(
+            Neighbor(name=s.name, inchikey=s.inchikey, id=s.id, similarity=round(sims[i], 4))
+        )
         if len(out) >= k:
             break
     return out

@@ -78,7 +78,8 @@ def detail(index: WatchIndex, s: SubstanceFact, on: date | None = None) -> dict[
         "synonyms": list(s.synonyms),
         "cas": s.cas,
         "status": {
-            j: (act.as_dict() if (act := s.act_in_force(j, day)) else None) for j in sorted(index.snapshot.jurisdictions)
+            j: (act.as_dict() if (act := s.act_in_force(j, day)) else None)
+            for j in sorted(index.snapshot.jurisdictions)
         },
         "actions": {j: [a.as_dict() for a in acts] for j, acts in sorted(s.acts.items())},
         "classes": classes,

@@ -127,6 +127,15 @@ class RegistryRef(_Frozen):
     inchikey: str
 
 
+class InterpretedName(_Frozen):
+    """How a systematic name was read: the structure OPSIN gave for it, and its picture."""
+
+    name: str = Field(description="the name as given")
+    by: Literal["opsin"] = Field(default="opsin", description="what read the name")
+    smiles: str = Field(description="the SMILES OPSIN read the name as, before standardizing")
+    depiction: str = Field(description="URL of the structure drawn as SVG")
+
+
 class CheckResult(_Frozen):
     """The standardized query and one verdict per jurisdiction."""
 
@@ -139,3 +148,8 @@ class CheckResult(_Frozen):
     threshold: float
     registry_substance: RegistryRef | None = None
     verdicts: list[Verdict]
+    interpreted_as: InterpretedName | None = Field(
+        default=None,
+        exclude_if=lambda v: v is None,
+        description="present when the query was a systematic name read by OPSIN: what it was read as",
+    )

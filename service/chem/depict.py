@@ -11,14 +11,16 @@ from rdkit.Chem.Draw import rdMolDraw2D
 MCS_TIMEOUT_S = 1
 
 
-def svg(mol: Chem.Mol, highlight: Sequence[int] = (), *, width: int = 360, height: int = 260) -> str:
+def svg(
+    mol: Chem.Mol, highlight: Sequence[int] = (), *, width: int = 360, height: int = 260
+) -> str:
     """Draw a molecule as SVG, highlighting the given atoms and the bonds between them.
 
     No text from the caller is drawn: only atom labels, so the SVG is safe to embed.
     """
     drawer = rdMolDraw2D.MolDraw2DSVG(width, height)
     opts = drawer.drawOptions()
-    opts.clearBackground = False
+    opts.clearBackground = False  # type: ignore[assignment]  # the RDKit stub mistypes this bool
     atoms = sorted({int(i) for i in highlight if 0 <= int(i) < mol.GetNumAtoms()})
     chosen = set(atoms)
     bonds = [

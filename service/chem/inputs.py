@@ -1,4 +1,4 @@
-"""Read a structure given as SMILES, InChI or a molfile, within fixed bounds.
+"""Read a structure given as SMILES, InChI, a molfile or a systematic name, within fixed bounds.
 
 Bounds protect the service: text length, heavy-atom count before and after
 standardization. Each rejection is a StructureError whose message names the reason.
@@ -13,6 +13,7 @@ from rdkit import Chem
 
 from service.chem import rdlog
 from service.chem.errors import StructureError
+from service.chem.names import name_to_smiles
 from service.chem.standardize import Identity, ascii_only, identity, parent, parse_smiles
 
 MAX_TEXT = 100_000  # characters; a large V3000 molfile still fits
@@ -32,6 +33,7 @@ class Parsed:
     mol: Chem.Mol
     identity: Identity
     input_type: str
+    read_as: str | None = None  # a name: the SMILES OPSIN read it as, before standardizing
 
 
 def detect(text: str) -> str:
@@ -49,7 +51,11 @@ def detect(text: str) -> str:
 
 
 def read_structure(text: str, input_type: str | None = None, *, with_inchi: bool = False) -> Parsed:
-    """Parse, bound and standardize a structure; raise StructureError with the reason."""
+    """Parse, bound and standardize a structure; raise StructureError with the reason.
+
+    `input_type` "name" reads a systematic name with OPSIN (see `service.chem.names`); it
+    is never guessed here.
+    """
     if "\x00" in text:
         raise StructureError("input contains a NUL character")
     if len(text) > MAX_TEXT:
@@ -57,7 +63,15 @@ def read_structure(text: str, input_type: str | None = None, *, with_inchi: bool
     kind = input_type or detect(text)
     if not text.strip():
         raise StructureError("empty structure")
-    if kind == "smiles":
+    read_as = None
+    if kind == "name":
+        read_as = name_to_smiles(text)
+        if len(read_as) > MAX_SMILES:
+            raise StructureError(
+                f"the name reads as a SMILES of {len(read_as)} characters; the limit is {MAX_SMILES}"
+            )
+        raw = parse_smiles(read_as)
+    elif kind == "smiles":
         t = text.strip()
         if len(t) > MAX_SMILES:
             raise StructureError(f"SMILES is {len(t)} characters; the limit is {MAX_SMILES}")
@@ -67,7 +81,7 @@ def read_structure(text: str, input_type: str | None = None, *, with_inchi: bool
     elif kind == "inchi":
         ascii_only(text, "InChI")
         with rdlog.captured() as log:
-            raw = Chem.MolFromInchi(text.strip())
+            raw = Chem.MolFromInchi(text.strip())  # type: ignore[no-untyped-call]  # RDKit's stub
         if raw is None:
             raise StructureError(f"InChI does not parse: {rdlog.reason(log, 'invalid InChI')}")
     elif kind == "molfile":
@@ -87,4 +101,4 @@ def read_structure(text: str, input_type: str | None = None, *, with_inchi: bool
         raise StructureError(
             f"parent structure has {mol.GetNumHeavyAtoms()} heavy atoms; the limit is {MAX_HEAVY_ATOMS}"
         )
-    return Parsed(mol, identity(mol, with_inchi=with_inchi), kind)
+    return Parsed(mol, identity(mol, with_inchi=with_inchi), kind, read_as)

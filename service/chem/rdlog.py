@@ -39,7 +39,8 @@ _install()
 def captured() -> Iterator[list[str]]:
     """Collect RDKit messages logged by this thread inside the block."""
     previous = getattr(_local, "buffer", None)
-    _local.buffer = lines = []
+    lines: list[str] = []
+    _local.buffer = lines
     try:
         yield lines
     finally:
@@ -49,7 +50,7 @@ def captured() -> Iterator[list[str]]:
 def reason(lines: list[str], fallback: str) -> str:
     """The most useful RDKit message: the parser's position hint when there is one."""
     useful = [ln for ln in lines if not ln.startswith("ERROR:") and ln.strip("~^ ")]
-    for i, ln in enumerate(useful):
+    for ln in useful:
         if "check for mistakes around position" in ln:
             pos = ln.rsplit("position", 1)[1].strip(" :")
             head = useful[0].replace("SMILES Parse Error: ", "")

@@ -24,8 +24,30 @@ from service.chem.errors import StructureError
 _disconnector = rdMolStandardize.MetalDisconnector()
 _normalizer = rdMolStandardize.Normalizer()
 _METAL = Chem.MolFromSmarts(
-    "[" + ",".join(f"#{z}" for z in (3, 4, 11, 12, 13, 19, 20, *range(21, 32), 37, 38,
-                                      *range(39, 51), 55, 56, *range(57, 84), 87, 88, *range(89, 104))) + "]"
+    "["
+    + ",".join(
+        f"#{z}"
+        for z in (
+            3,
+            4,
+            11,
+            12,
+            13,
+            19,
+            20,
+            *range(21, 32),
+            37,
+            38,
+            *range(39, 51),
+            55,
+            56,
+            *range(57, 84),
+            87,
+            88,
+            *range(89, 104),
+        )
+    )
+    + "]"
 )
 _chooser = rdMolStandardize.LargestFragmentChooser(preferOrganic=True)
 _uncharger = rdMolStandardize.Uncharger()
@@ -51,7 +73,9 @@ def ascii_only(text: str, what: str) -> None:
     log would cut a multi-byte character in half)."""
     if not text.isascii():
         pos = next(i for i, c in enumerate(text) if not c.isascii())
-        raise StructureError(f"{what} contains a non-ASCII character {text[pos]!r} at position {pos + 1}")
+        raise StructureError(
+            f"{what} contains a non-ASCII character {text[pos]!r} at position {pos + 1}"
+        )
 
 
 def parse_smiles(smiles: str) -> Chem.Mol:
@@ -103,10 +127,10 @@ def identity(mol: Chem.Mol, *, with_inchi: bool = True) -> Identity:
     """
     with rdlog.captured():
         if with_inchi:
-            inchi = Chem.MolToInchi(mol) or ""
-            key = Chem.InchiToInchiKey(inchi) if inchi else ""
+            inchi = Chem.MolToInchi(mol) or ""  # type: ignore[no-untyped-call]  # RDKit's stub
+            key = Chem.InchiToInchiKey(inchi) if inchi else ""  # type: ignore[no-untyped-call]
         else:
-            inchi, key = "", Chem.MolToInchiKey(mol) or ""
+            inchi, key = "", Chem.MolToInchiKey(mol) or ""  # type: ignore[no-untyped-call]
     if not key:
         raise StructureError("no InChI can be computed for the structure")
     return Identity(

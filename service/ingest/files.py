@@ -22,6 +22,8 @@ import csv
 from dataclasses import dataclass
 from pathlib import PurePath
 
+from service.chem import sdf
+
 COLUMNS = {
     "required": ("date", "place", "reporter_type", "source"),
     "optional": ("structure", "name", "reporter", "notes", "family"),
@@ -113,28 +115,19 @@ def _csv(text: str) -> tuple[list[RawRow], list[Problem]]:
 def _sdf(text: str) -> tuple[list[RawRow], list[Problem]]:
     rows: list[RawRow] = []
     problems: list[Problem] = []
-    lines = text.splitlines()
-    start = 0
-    for i, ln in enumerate([*lines, "$$$$"]):
-        if ln.strip() != "$$$$":
-            continue
-        record = lines[start:i]
-        if any(r.strip() for r in record):
-            row = _sdf_record(record, start + 1)
-            if row is None:
-                problems.append(
-                    Problem(start + 1, "molfile", "no `M  END` line: not a molfile record")
-                )
-            else:
-                rows.append(row)
-            if len(rows) > MAX_ROWS:
-                break
-        start = i + 1
+    for start, record in sdf.records(text.splitlines()):
+        row = _sdf_record(record, start)
+        if row is None:
+            problems.append(Problem(start, "molfile", "no `M  END` line: not a molfile record"))
+        else:
+            rows.append(row)
+        if len(rows) > MAX_ROWS:
+            break
     return rows, problems
 
 
 def _sdf_record(record: list[str], first_line: int) -> RawRow | None:
-    end = next((k for k, r in enumerate(record) if r.startswith("M  END")), None)
+    end = sdf.end_of_molfile(record)
     if end is None:
         return None
     values: dict[str, str] = {"structure": "\n".join(record[: end + 1]) + "\n"}

@@ -12,13 +12,13 @@ from service.auth import CuratorDep
 from service.check.index import IndexHolder
 from service.deps import SessionDep, SettingsDep
 from service.ingest import files, service
-from service.limits import rate_limit
 from service.ingest.schemas import (
     AppearanceCreate,
     AppearanceCreated,
     AppearancesPublic,
     ImportSummary,
 )
+from service.limits import rate_limit
 from service.models import Appearance, Substance
 
 router = APIRouter(prefix="/appearances", tags=["appearances"])
@@ -99,7 +99,10 @@ def post_appearance(
 @router.post(
     "/import",
     response_model=ImportSummary,
-    responses={**_WRITE_RESPONSES, 429: {"description": "too many imports from this client; see Retry-After"}},
+    responses={
+        **_WRITE_RESPONSES,
+        429: {"description": "too many imports from this client; see Retry-After"},
+    },
     dependencies=[Depends(rate_limit("import", "rate_limit_import"))],
 )
 def post_import(

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
 from service.lag import service
 from service.lag.service import DAYS_PER_MONTH, LagRow
 from service.registry.snapshot import Snapshot
@@ -21,44 +23,26 @@ PUBLISHED_MONTHS = (8.0, 12.0)  # "eight months to a year" to list one new fenta
 LONG_LAG_YEARS = 10  # a lag longer than this is more likely a gap in the registry than in the law
 
 
+_TEMPLATES = Environment(
+    loader=PackageLoader("service.lag", "templates"),
+    autoescape=False,  # noqa: S701 - Markdown, not HTML
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+
+
 def _m(days: float | None) -> str:
+    """Days as months with one decimal, '—' for none."""
     return "—" if days is None else f"{days / DAYS_PER_MONTH:.1f}"
 
 
-def _stats_table(groups: Sequence[dict[str, Any]], label: str) -> list[str]:
-    lines = [
-        f"| {label} | n | controlled | of which pre-emptive | censored | of which interval-censored | "
-        "observed median (IQR), months | KM median (95% CI), months |",
-        "|---|---:|---:|---:|---:|---:|---|---|",
-    ]
-    for g in groups:
-        ci = g["km_median_ci_days"]
-        lines.append(
-            f"| {g['group']} | {g['n']} | {g['n_controlled']} | {g['n_pre_emptive']} | {g['n_censored']} | "
-            f"{g['n_interval_censored']} | "
-            f"{_m(g['observed_median_days'])} ({_m(g['observed_q1_days'])} to {_m(g['observed_q3_days'])}) | "
-            f"{_m(g['km_median_days'])} ({_m(ci[0])} to {_m(ci[1])}) |"
-        )
-    return lines
+def _fmt(x: float | None) -> str:
+    return "—" if x is None else f"{x:.1f}"
 
 
-def _row_line(r: LagRow) -> str:
-    how = r.class_key if r.outcome == "class" else (r.end_kind or "")
-    end = r.end_date.isoformat() if r.event else "—"
-    return (
-        f"| {r.name} | {r.family} | {r.start_date} ({r.start_place}) | {end} | {r.end_citation or '—'} | "
-        f"{r.outcome} {how}".rstrip()
-        + f" | {_m(r.lag_days)} ({_m(r.lag_days_min)} to {_m(r.lag_days_max)}) |"
-    )
-
-
-def _rows_table(rows: Sequence[LagRow]) -> list[str]:
-    lines = [
-        "| substance | family | first appearance (place) | controlled | act | outcome | lag, months (range) |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    lines += [_row_line(r) for r in rows]
-    return lines
+_TEMPLATES.filters.update(m=_m, fmt=_fmt)
 
 
 def _median_months(rows: Sequence[LagRow]) -> float | None:
@@ -66,8 +50,66 @@ def _median_months(rows: Sequence[LagRow]) -> float | None:
     return statistics.median(vals) / DAYS_PER_MONTH if vals else None
 
 
-def _fmt(x: float | None) -> str:
-    return "—" if x is None else f"{x:.1f}"
+def _controlled(rows: Sequence[LagRow]) -> dict[str, Any]:
+    """How many of `rows` were controlled, their median lag in months, how many were not."""
+    ctrl = [r for r in rows if r.event]
+    return {"n": len(ctrl), "median": _median_months(ctrl), "censored": len(rows) - len(ctrl)}
+
+
+def _china(by_j: dict[str, list[LagRow]]) -> dict[str, Any] | None:
+    """China's one-by-one listings before its class law, beside the same compounds in US and UN."""
+    cn = [r for r in by_j.get("CN", []) if r.outcome == "individual" and r.end_date < CN_CLASS_DAY]
+    if not cn:
+        return None
+    cn_f = [r for r in cn if r.family == "fentanyl"]
+    lo, hi = PUBLISHED_MONTHS
+    months = [r.lag_days / DAYS_PER_MONTH for r in cn_f]
+    med = _median_months(cn_f)
+    same = {r.key for r in cn_f}
+    us_same = [r for r in by_j.get("US", []) if r.key in same]
+    verdict = None
+    if med is not None:
+        verdict = (
+            "agrees with"
+            if lo <= med <= hi
+            else ("is shorter than" if med < lo else "is longer than")
+        )
+    return {
+        "rows": cn,
+        "n_fentanyl": len(cn_f),
+        "median": med,
+        "lag_min": min(months, default=None),
+        "lag_max": max(months, default=None),
+        "n_within": sum(1 for x in months if lo <= x <= hi),
+        "n_shorter": sum(1 for x in months if x < lo),
+        "n_longer": sum(1 for x in months if x > hi),
+        "verdict": verdict,
+        "us": _controlled(us_same),
+        "us_temporary": _controlled([r for r in us_same if r.event and r.end_kind == "temporary"]),
+        "un": _controlled([r for r in by_j.get("UN", []) if r.key in same]),
+    }
+
+
+def _class_law_section(code: str, day: date, rows: list[LagRow]) -> dict[str, Any] | None:
+    """Lags before and after a jurisdiction's first class law; None when it has no rows."""
+    groups = service.grouped(rows, "class_law")
+    if not groups:
+        return None
+    logrank = None
+    if "before" in groups and "after" in groups:
+        lr = service.logrank(rows, by="class_law", a="before", b="after")
+        p = lr["p_value"]
+        logrank = {**lr, "p": "—" if p is None else f"{p:.3g}"}
+    fgroups = service.grouped([r for r in rows if r.family == "fentanyl"], "class_law")
+    return {
+        "code": code,
+        "day": day,
+        "stats": [{"group": k, **service.group_stats(v)} for k, v in groups.items()],
+        "logrank": logrank,
+        "fentanyl_stats": [{"group": k, **service.group_stats(v)} for k, v in fgroups.items()],
+        "fentanyl_after": "after" in fgroups,
+        "by_class": [r for r in rows if r.outcome in ("class", "pre_emptive") and r.class_key],
+    }
 
 
 def write_analysis(snapshot: Snapshot, *, as_of: date, figure: str | None = None) -> str:
@@ -78,259 +120,36 @@ def write_analysis(snapshot: Snapshot, *, as_of: date, figure: str | None = None
     sl = service.summary(loc, group_by=["jurisdiction"])
     law = service.class_law_dates(snapshot, as_of)
     by_j = service.grouped(g.rows, "jurisdiction")
-    n_app = len({r.key for r in g.rows})
-    out: list[str] = []
-    w = out.append
-
-    w("# Scheduling lag: how long from first appearance to control")
-    w("")
-    w(
-        "_Generated by `analogwatch lag analysis --out docs/lag-analysis.md` from the registry in "
-        f"`schedules/` (digest `{(snapshot.digest or 'none')[:12]}`), as of **{as_of.isoformat()}**. "
-        "Do not edit by hand: change the registry and rerun the command._"
-    )
-    w("")
-    w("## Method")
-    w("")
-    w(
-        "For every substance with at least one recorded first appearance and every jurisdiction, the "
-        "lag runs from the first appearance to the first control in force there — the substance's own "
-        "listing (*individual*) or a class-wide definition whose structural rules cover it (*class*), "
-        "whichever came first. The legal-status rules are the registry's own: a temporary order lapses on "
-        "its end date, a removal ends earlier acts."
-    )
-    w("")
-    w(
-        "* **Basis.** *Global*: the earliest report anywhere. *Local*: the earliest report in the "
-        "jurisdiction (for the EU, in a member state or the EU as a whole; for the UN, local is global)."
-    )
-    w(
-        "* **Imprecise dates.** A report dated to a month or a year is an interval [earliest, latest] — a "
-        "year is never read as 1 January. The lag's range is *control - latest* to *control - earliest*; "
-        "the point value is *control - midpoint*. When several reports count, the first appearance lies "
-        "between the earliest first day and the earliest last day of them (a `2013` report beside a "
-        "`2013-05-30` one gives 1 January to 30 May 2013)."
-    )
-    w(
-        "* **Pre-emptive.** When a control is already in force on the earliest possible day of the first "
-        "appearance, the law came first: the lag is zero or negative and the outcome is *pre_emptive*."
-    )
-    w(
-        "* **Control inside the appearance interval.** When the control falls after the earliest and on or "
-        "before the latest possible day of a month- or year-dated appearance, the registry cannot tell "
-        "which came first. The row keeps its outcome (individual or class), its range reaches zero or "
-        "below, and its point value is not allowed below zero."
-    )
-    w(
-        "* **Censored.** A compound not controlled by the as-of date counts as censored at that date: the "
-        "Kaplan-Meier (KM) estimate uses it as *not controlled for at least this long* instead of "
-        "dropping it. Pre-emptive rows enter KM as controlled at time zero."
-    )
-    w(
-        "* **Interval-censored.** When the first control on record is a consolidated list that shows a "
-        "compound controlled *by* a date without saying since when (act kind `listed_by`, e.g. China's "
-        "2013 catalogues in force on 1 January 2014), control happened some time between the first "
-        "appearance (or before it) and that date. Such a row is never counted as controlled on the "
-        "list's date: it is left out of the observed medians, and KM becomes the Turnbull estimate "
-        "(lifelines), which is KM itself when no row is interval-censored."
-    )
-    w(
-        "* Observed medians and quartiles are of the controlled rows only (pre-emptive included); KM "
-        "medians count the censored rows and are '—' when fewer than half were controlled. One month "
-        f"= {DAYS_PER_MONTH:.4g} days."
-    )
-    w("")
-    w("## What the registry holds")
-    w("")
-    w(
-        f"* {n_app} substances have a recorded first appearance; they give {len(g.rows)} lag rows "
-        f"(global basis) over {len(by_j)} jurisdictions ({', '.join(by_j)})."
-    )
-    w(
-        f"* {len(g.without_appearance)} NPS substances have **no** recorded appearance and get no lag row: "
-        + (", ".join(g.without_appearance) if g.without_appearance else "none")
-        + "."
-    )
-    w(
-        f"* On the local basis, {loc.without_local_appearance} (substance, jurisdiction) pairs have no "
-        f"local report and are left out ({len(loc.rows)} local rows remain)."
-    )
-    if law:
-        w(
-            "* Class-wide definitions in force: "
-            + ", ".join(f"{j} from {d.isoformat()}" for j, d in sorted(law.items()))
-            + "."
-        )
-    w("")
-    w("## Lag per jurisdiction")
-    w("")
-    w("Global basis (from the first report anywhere):")
-    w("")
-    out += _stats_table(sg["groups"]["jurisdiction"], "jurisdiction")
-    w("")
-    w("Local basis (from the first report in the jurisdiction):")
-    w("")
-    out += _stats_table(sl["groups"]["jurisdiction"], "jurisdiction")
-    w("")
-    if figure:
-        w(f"![Kaplan-Meier curves of time to control per jurisdiction]({figure})")
-        w("")
-    w("Per drug family (global basis, all jurisdictions together):")
-    w("")
-    out += _stats_table(sg["groups"]["family"], "family")
-    w("")
-
-    # ---- China before the class law vs the US temporary orders vs the UN
-    w("## China's individual listings before the May 2019 class control")
-    w("")
-    cn = [r for r in by_j.get("CN", []) if r.outcome == "individual" and r.end_date < CN_CLASS_DAY]
-    cn_f = [r for r in cn if r.family == "fentanyl"]
-    if cn:
-        out += _rows_table(cn)
-        w("")
-        lo, hi = PUBLISHED_MONTHS
-        within = [r for r in cn_f if lo <= r.lag_days / DAYS_PER_MONTH <= hi]
-        shorter = [r for r in cn_f if r.lag_days / DAYS_PER_MONTH < lo]
-        longer = [r for r in cn_f if r.lag_days / DAYS_PER_MONTH > hi]
-        med = _median_months(cn_f)
-        lags = [r.lag_days / DAYS_PER_MONTH for r in cn_f]
-        w(
-            f"Fentanyl analogs China listed one by one before 2019-05-01: **{len(cn_f)}**, median lag "
-            f"**{_fmt(med)} months** from the first report anywhere (point values "
-            f"{_fmt(min(lags, default=None))} to {_fmt(max(lags, default=None))} months)."
-        )
-        w("")
-        same = {r.key for r in cn_f}
-        us_same = [r for r in by_j.get("US", []) if r.key in same]
-        un_same = [r for r in by_j.get("UN", []) if r.key in same]
-        us_ctrl = [r for r in us_same if r.event]
-        us_temp = [r for r in us_ctrl if r.end_kind == "temporary"]
-        un_ctrl = [r for r in un_same if r.event]
-        w("The same compounds elsewhere (global basis):")
-        w("")
-        w("| jurisdiction | controlled | median lag, months | censored (not controlled) |")
-        w("|---|---:|---:|---:|")
-        w(f"| CN (individual, before 2019-05) | {len(cn_f)} | {_fmt(med)} | 0 |")
-        w(
-            f"| US (first control; of which {len(us_temp)} by temporary order) | {len(us_ctrl)} | "
-            f"{_fmt(_median_months(us_ctrl))} | {len(us_same) - len(us_ctrl)} |"
-        )
-        if us_temp:
-            w(
-                f"| US temporary orders only | {len(us_temp)} | {_fmt(_median_months(us_temp))} | — |"
-            )
-        w(
-            f"| UN | {len(un_ctrl)} | {_fmt(_median_months(un_ctrl))} | {len(un_same) - len(un_ctrl)} |"
-        )
-        w("")
-        if med is not None:
-            verdict = (
-                "agrees with"
-                if lo <= med <= hi
-                else ("is shorter than" if med < lo else "is longer than")
-            )
-            w(
-                f"**Published figure.** Listing a new fentanyl analog in China is reported to have taken "
-                f"eight months to a year. The registry's median of {_fmt(med)} months {verdict} that figure: "
-                f"{len(within)} of {len(cn_f)} listings fall within 8 to 12 months, {len(shorter)} faster, "
-                f"{len(longer)} slower. The clock here starts at the first report anywhere (often an EU "
-                "early-warning notification), not at the moment Chinese authorities took notice, so it is "
-                "an upper bound on the administrative time."
-            )
-    else:
-        w(
-            "The registry holds no individual Chinese listing before 2019-05-01 with a recorded appearance."
-        )
-    w("")
-
-    # ---- before / after class laws
-    w("## Before and after the class laws")
-    w("")
-    for code, day in sorted(law.items()):
-        rows = by_j.get(code, [])
-        groups = service.grouped(rows, "class_law")
-        if not groups:
-            continue
-        w(f"### {code} (first class definition in force {day.isoformat()})")
-        w("")
-        stats = [{"group": k, **service.group_stats(v)} for k, v in groups.items()]
-        out += _stats_table(stats, "first appearance")
-        w("")
-        if "before" in groups and "after" in groups:
-            lr = service.logrank(rows, by="class_law", a="before", b="after")
-            p = lr["p_value"]
-            w(
-                f"Log-rank test, before vs after: statistic {_fmt(lr['test_statistic'])}, "
-                f"p = {'—' if p is None else f'{p:.3g}'} (n = {lr['n_a']} vs {lr['n_b']})."
-            )
-            w("")
-        fent = [r for r in rows if r.family == "fentanyl"]
-        fgroups = service.grouped(fent, "class_law")
-        if fgroups:
-            w(f"Fentanyl family only (the family the class definition is about), {code}:")
-            w("")
-            fstats = [{"group": k, **service.group_stats(v)} for k, v in fgroups.items()]
-            out.extend(_stats_table(fstats, "first appearance"))
-            w("")
-            if "after" not in fgroups:
-                w(
-                    f"No fentanyl analog in the registry first appeared after {code}'s class law took effect."
-                )
-                w("")
-        by_class = [r for r in rows if r.outcome in ("class", "pre_emptive") and r.class_key]
-        if by_class:
-            w(f"Controlled in {code} by the class definition (not by an individual listing):")
-            w("")
-            out += _rows_table(by_class)
-            w("")
-    pre = [r for r in g.rows if r.outcome == "pre_emptive"]
-    w(
-        f"Pre-emptive controls (law in force before the first report): {len(pre)}"
-        + (": " + ", ".join(f"{r.name} ({r.jurisdiction})" for r in pre) if pre else "")
-        + "."
-    )
-    w("")
-
-    # ---- still uncontrolled
-    w(f"## Still uncontrolled as of {as_of.isoformat()}")
-    w("")
     cens = [r for r in g.rows if r.outcome == "censored"]
-    if cens:
-        w("| jurisdiction | not controlled there (months since first appearance) |")
-        w("|---|---|")
-        for code, rows in service.grouped(cens, "jurisdiction").items():
-            items = ", ".join(
-                f"{r.name} ({_m(r.lag_days)})" for r in sorted(rows, key=lambda r: r.start_earliest)
-            )
-            w(f"| {code} ({len(rows)}) | {items} |")
-    else:
-        w("Every substance with a recorded appearance is controlled everywhere.")
-    w("")
-
-    # ---- caveats
-    w("## Caveats")
-    w("")
-    long = [r for r in g.rows if r.event and r.lag_days > LONG_LAG_YEARS * 365.25]
-    old_cens = [r for r in cens if r.lag_days > LONG_LAG_YEARS * 365.25]
-    w(
-        "* The figures are only as complete as the registry. A missing individual act makes a compound "
-        "look censored, or controlled later (for instance only by a class definition)."
-    )
-    if long or old_cens:
-        names = sorted({f"{r.name} ({r.jurisdiction})" for r in [*long, *old_cens]})
-        w(
-            f"* {len(names)} rows show a lag or censoring time over {LONG_LAG_YEARS} years — "
-            "more likely acts missing from the registry than real lags; check before citing: "
-            + ", ".join(names)
-            + "."
-        )
-    w(
-        "* EU rows include the UN schedules (drugs under the conventions are drugs in EU law); EU "
-        "controls of NPS under Directive (EU) 2017/2103 appear only where the registry records them."
-    )
-    w(
-        "* Small groups: with a handful of rows per group, KM bands are wide and a log-rank p-value is "
-        "a description, not proof."
-    )
-    w("")
-    return "\n".join(out) + "\n"
+    long_ago = LONG_LAG_YEARS * 365.25
+    long_lags = [r for r in g.rows if r.event and r.lag_days > long_ago]
+    long_lags += [r for r in cens if r.lag_days > long_ago]
+    sections = [
+        _class_law_section(code, day, by_j.get(code, [])) for code, day in sorted(law.items())
+    ]
+    context = {
+        "digest": (snapshot.digest or "none")[:12],
+        "as_of": as_of,
+        "figure": figure,
+        "days_per_month": DAYS_PER_MONTH,
+        "n_with_appearance": len({r.key for r in g.rows}),
+        "n_rows": len(g.rows),
+        "jurisdictions": list(by_j),
+        "without_appearance": g.without_appearance,
+        "without_local_appearance": loc.without_local_appearance,
+        "n_local_rows": len(loc.rows),
+        "class_laws": sorted(law.items()),
+        "global_by_jurisdiction": sg["groups"]["jurisdiction"],
+        "local_by_jurisdiction": sl["groups"]["jurisdiction"],
+        "global_by_family": sg["groups"]["family"],
+        "cn": _china(by_j),
+        "class_law_sections": [s for s in sections if s is not None],
+        "pre_emptive": [r for r in g.rows if r.outcome == "pre_emptive"],
+        "censored": [
+            (code, sorted(rows, key=lambda r: r.start_earliest))
+            for code, rows in service.grouped(cens, "jurisdiction").items()
+        ],
+        "long_lags": sorted({f"{r.name} ({r.jurisdiction})" for r in long_lags}),
+        "long_lag_years": LONG_LAG_YEARS,
+    }
+    return _TEMPLATES.get_template("lag-analysis.md.j2").render(context)

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import csv
 import sys
-import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlmodel import Session
 
 from service.clikit import (
     JsonOpt,
@@ -45,14 +43,10 @@ GroupByOpt = Annotated[
 
 
 def _snapshot() -> Snapshot:
-    from service.app import startup
+    from service import runtime
 
-    engine = startup(_settings())
-    try:
-        with Session(engine) as session:
-            return Snapshot.from_session(session)
-    finally:
-        engine.dispose()
+    with runtime.read_only(_settings()) as rt:
+        return rt.snapshot()
 
 
 def _check_choice(name: str, value: str, choices: list[str]) -> None:
@@ -228,21 +222,11 @@ def plot_cmd(
 
 
 def analysis_snapshot(registry: Path) -> Snapshot:
-    """Load a registry directory into a throw-away SQLite database and read it back."""
-    from service import migrate
-    from service.db import make_engine
-    from service.registry.loader import load_registry
+    """Read a registry directory through a throw-away database (the configured one is untouched)."""
+    from service import runtime
 
-    with tempfile.TemporaryDirectory(prefix="analogwatch-lag-") as tmp:
-        url = f"sqlite:///{Path(tmp) / 'lag.db'}"
-        migrate.upgrade(url)
-        engine = make_engine(url)
-        try:
-            load_registry(engine, registry)
-            with Session(engine) as session:
-                return Snapshot.from_session(session)
-        finally:
-            engine.dispose()
+    with runtime.scratch(_settings(), registry) as rt:
+        return rt.snapshot()
 
 
 @lag_app.command("analysis")

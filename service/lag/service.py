@@ -73,7 +73,7 @@ from enum import StrEnum
 from typing import Any
 
 from service.dates import PartialDate
-from service.errors import UnprocessableInput
+from service.errors import UnprocessableInput, require_jurisdictions
 from service.registry.snapshot import (
     Act,
     AppearanceFact,
@@ -434,12 +434,7 @@ def lag_rows(
     codes = (
         sorted(snapshot.jurisdictions) if not jurisdictions else [j.upper() for j in jurisdictions]
     )
-    for code in codes:
-        if code not in snapshot.jurisdictions:
-            known = ", ".join(sorted(snapshot.jurisdictions))
-            raise UnprocessableInput(
-                ("query", "jurisdiction"), f"unknown jurisdiction {code!r}; known: {known}"
-            )
+    require_jurisdictions(codes, snapshot.jurisdictions)
     if outcome is not None and outcome not in {o.value for o in Outcome}:
         raise UnprocessableInput(
             ("query", "outcome"),
@@ -523,9 +518,7 @@ def _km(rows: Sequence[LagRow]) -> Any:
         kmf.fit([r.duration_days for r in rows], event_observed=[r.event for r in rows], label="KM")
         return kmf
     lower = [0.0 if r.censoring == "interval" else float(r.duration_days) for r in rows]
-    upper = [
-        float(r.duration_days) if r.censoring != "right" else math.inf for r in rows
-    ]
+    upper = [float(r.duration_days) if r.censoring != "right" else math.inf for r in rows]
     kmf.fit_interval_censoring(lower, upper, label="KM")
     return kmf
 

@@ -9,6 +9,12 @@ from service.models.jurisdiction import Jurisdiction
 from service.models.registry_load import RegistryLoad
 from service.models.report import Report, ReportStatus
 from service.models.substance import Substance, Synonym
+from service.models.webhook import (
+    DeliveryStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 
 __all__ = [
     "ActionKind",
@@ -16,6 +22,7 @@ __all__ = [
     "ClassAction",
     "ClassDefinition",
     "ControlAction",
+    "DeliveryStatus",
     "JobLease",
     "Jurisdiction",
     "Origin",
@@ -26,4 +33,7 @@ __all__ = [
     "ReporterType",
     "Substance",
     "Synonym",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

@@ -18,7 +18,9 @@ class Jurisdiction(SQLModel, table=True):
     name: str = Field(max_length=200)
     kind: str = Field(max_length=20)
     members: str = Field(default="", max_length=400)
-    includes: str = Field(default="", max_length=100, sa_column_kwargs={"server_default": text("''")})
+    includes: str = Field(
+        default="", max_length=100, sa_column_kwargs={"server_default": text("''")}
+    )
     source: str = Field(max_length=2000)
 
     def member_codes(self) -> set[str]:

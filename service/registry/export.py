@@ -53,7 +53,9 @@ def export_rows(snapshot: Snapshot) -> list[dict[str, Any]]:
                         "citation": f"{c.name} ({c.key}): {a.citation}",
                     }
                 )
-    rows.sort(key=lambda r: (r["name"].casefold(), r["jurisdiction"], r["effective_date"], r["kind"]))
+    rows.sort(
+        key=lambda r: (r["name"].casefold(), r["jurisdiction"], r["effective_date"], r["kind"])
+    )
     return rows
 
 

@@ -15,11 +15,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from service.chem.errors import StructureError
 from service.chem.standardize import Identity, parent, parse_smiles
 from service.chem.standardize import identity as identity_of
 from service.dates import PartialDate
 from service.models.common import FAMILIES, ActionKind, Precision, ReporterType
+from service.registry.classfile import ClassFile, problems_of
 
 EARLIEST = date(1900, 1, 1)
 KEY = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -28,9 +31,17 @@ INCHIKEY = re.compile(r"^[A-Z]{14}-[A-Z]{10}-[A-Z]$")
 CAS = re.compile(r"^(\d{2,7})-(\d{2})-(\d)$")
 LIST_SEPARATOR = "|"
 
-SUBSTANCE_COLUMNS = {
+SUBSTANCE_COLUMNS: dict[str, tuple[str, ...]] = {
     "required": ("key", "name", "smiles", "formula", "family", "nps", "source"),
-    "optional": ("synonyms", "systematic_name", "cas", "name_source", "inchikey", "stereo", "notes"),
+    "optional": (
+        "synonyms",
+        "systematic_name",
+        "cas",
+        "name_source",
+        "inchikey",
+        "stereo",
+        "notes",
+    ),
 }
 ACTION_COLUMNS = {
     "required": ("substance", "jurisdiction", "kind", "effective_date", "citation", "source"),
@@ -54,10 +65,8 @@ JURISDICTION_COLUMNS = {
     "required": ("code", "name", "kind", "source"),
     "optional": ("members", "includes"),
 }
-CLASS_KEYS = {
-    "required": ("key", "jurisdiction", "name", "source", "legal_text", "actions", "rules"),
-    "optional": ("schedule", "notes", "examples"),
-}
+
+
 def _limits(model: Any, **renamed: str) -> dict[str, int]:
     """Column -> maximum length, from the table definition (so PostgreSQL never truncates)."""
     out = {}
@@ -83,7 +92,10 @@ def _model_limits() -> dict[str, dict[str, int]]:
 
     return {
         "jurisdictions": _limits(Jurisdiction),
-        "substances": {**_limits(Substance, smiles="input_smiles"), "synonym": _limits(Synonym)["name"]},
+        "substances": {
+            **_limits(Substance, smiles="input_smiles"),
+            "synonym": _limits(Synonym)["name"],
+        },
         "actions": _limits(ControlAction),
         "appearances": _limits(Appearance),
         "classes": _limits(ClassDefinition),
@@ -92,11 +104,6 @@ def _model_limits() -> dict[str, dict[str, int]]:
 
 
 LIMITS = _model_limits()
-
-ACTION_TABLE_KEYS = {
-    "required": ("kind", "effective_date", "citation", "source"),
-    "optional": ("end_date", "notes"),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,7 +327,11 @@ class _Reader:
             self.problem(name, line, column, f"bad date: {exc}")
             return None
         # ten years ahead; 29 February moves to 28 February in a year without it
-        ahead = self.today.replace(day=28) if (self.today.month, self.today.day) == (2, 29) else self.today
+        ahead = (
+            self.today.replace(day=28)
+            if (self.today.month, self.today.day) == (2, 29)
+            else self.today
+        )
         latest = ahead.replace(year=ahead.year + 10) if future_ok else self.today
         if pd.earliest < EARLIEST or pd.earliest > latest:
             bound = "within ten years from today" if future_ok else "today"
@@ -372,13 +383,23 @@ def _read_jurisdictions(r: _Reader) -> None:
         includes.append((line, code, row.get("includes", "")))
         r.reg.jurisdictions.append(
             JurisdictionRow(
-                code, row["name"], row["kind"], row.get("members", ""), row.get("includes", ""), row["source"]
+                code,
+                row["name"],
+                row["kind"],
+                row.get("members", ""),
+                row.get("includes", ""),
+                row["source"],
             )
         )
     for line, code, included in includes:
         for inc in filter(None, included.split("|")):
             if inc not in seen or inc == code:
-                r.problem("jurisdictions.csv", line, "includes", f"{inc!r} is not another known jurisdiction")
+                r.problem(
+                    "jurisdictions.csv",
+                    line,
+                    "includes",
+                    f"{inc!r} is not another known jurisdiction",
+                )
 
 
 def _read_substances(r: _Reader) -> None:
@@ -391,10 +412,17 @@ def _read_substances(r: _Reader) -> None:
             if not r.required(name, line, row, SUBSTANCE_COLUMNS["required"]):
                 continue
             long_synonyms = [
-                x for x in row.get("synonyms", "").split(LIST_SEPARATOR) if len(x.strip()) > LIMITS["substances"]["synonym"]
+                x
+                for x in row.get("synonyms", "").split(LIST_SEPARATOR)
+                if len(x.strip()) > LIMITS["substances"]["synonym"]
             ]
             if long_synonyms:
-                r.problem(name, line, "synonyms", f"a synonym is longer than {LIMITS['substances']['synonym']} characters")
+                r.problem(
+                    name,
+                    line,
+                    "synonyms",
+                    f"a synonym is longer than {LIMITS['substances']['synonym']} characters",
+                )
             if not r.fits(name, line, row, LIMITS["substances"]) or long_synonyms:
                 continue
             key = row["key"]
@@ -495,17 +523,23 @@ def _read_actions(r: _Reader) -> None:
                 continue
             ok = True
             if row["substance"] not in known:
-                r.problem(name, line, "substance", f"action for an unknown substance {row['substance']!r}")
+                r.problem(
+                    name, line, "substance", f"action for an unknown substance {row['substance']!r}"
+                )
                 ok = False
             if row["jurisdiction"] not in codes:
-                r.problem(name, line, "jurisdiction", f"unknown jurisdiction {row['jurisdiction']!r}")
+                r.problem(
+                    name, line, "jurisdiction", f"unknown jurisdiction {row['jurisdiction']!r}"
+                )
                 ok = False
             if row["kind"] not in ActionKind.__members__:
                 r.problem(name, line, "kind", f"unknown kind {row['kind']!r}")
                 ok = False
             source_kind = row.get("source_kind", "")
             if source_kind and source_kind not in SOURCE_KINDS:
-                r.problem(name, line, "source_kind", f"{source_kind!r} is not one of {SOURCE_KINDS}")
+                r.problem(
+                    name, line, "source_kind", f"{source_kind!r} is not one of {SOURCE_KINDS}"
+                )
                 ok = False
             if row["kind"] == ActionKind.permanent:
                 # an old listing may be dated by its source to a month or a year only
@@ -522,7 +556,12 @@ def _read_actions(r: _Reader) -> None:
                 continue
             eff = written.earliest
             if end is not None and end < written.latest:
-                r.problem(name, line, "end_date", f"{end} is before the effective date {row['effective_date']}")
+                r.problem(
+                    name,
+                    line,
+                    "end_date",
+                    f"{end} is before the effective date {row['effective_date']}",
+                )
                 ok = False
             nk = (row["substance"], row["jurisdiction"], row["kind"], eff)
             if nk in seen:
@@ -567,7 +606,12 @@ def _check_temporary_followed(r: _Reader) -> None:
         ]
         if not later:
             file, line = a.where.rsplit(":", 1)
-            r.problem(file, int(line), "end_date", "temporary order without an end date or a follow-up act")
+            r.problem(
+                file,
+                int(line),
+                "end_date",
+                "temporary order without an end date or a follow-up act",
+            )
 
 
 def _read_appearances(r: _Reader) -> None:
@@ -582,18 +626,31 @@ def _read_appearances(r: _Reader) -> None:
                 continue
             ok = True
             if row["substance"] not in known:
-                r.problem(name, line, "substance", f"appearance of an unknown substance {row['substance']!r}")
+                r.problem(
+                    name,
+                    line,
+                    "substance",
+                    f"appearance of an unknown substance {row['substance']!r}",
+                )
                 ok = False
             if not PLACE.match(row["place"]):
                 r.problem(name, line, "place", f"{row['place']!r} is not a country code, EU or XX")
                 ok = False
             if row["reporter_type"] not in ReporterType.__members__:
-                r.problem(name, line, "reporter_type", f"unknown reporter type {row['reporter_type']!r}")
+                r.problem(
+                    name, line, "reporter_type", f"unknown reporter type {row['reporter_type']!r}"
+                )
                 ok = False
             pd = r.partial(name, line, "date", row["date"])
             if pd is None:
                 continue
-            nk = (row["substance"], pd.earliest, pd.precision.value, row["place"], row["reporter_type"])
+            nk = (
+                row["substance"],
+                pd.earliest,
+                pd.precision.value,
+                row["place"],
+                row["reporter_type"],
+            )
             if nk in seen:
                 r.problem(name, line, "date", f"duplicate appearance (first at {seen[nk]})")
                 ok = False
@@ -614,6 +671,8 @@ def _read_appearances(r: _Reader) -> None:
 
 
 def _read_classes(r: _Reader) -> None:
+    from service.chem.classes import validate_rules
+
     codes = _jurisdiction_codes(r)
     seen: set[str] = set()
     for path in sorted((r.reg.directory / "classes").glob("*.toml")):
@@ -626,52 +685,40 @@ def _read_classes(r: _Reader) -> None:
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             r.problem(name, getattr(exc, "lineno", 1) or 1, "-", f"TOML syntax: {exc}")
             continue
-        ok = True
-        for k in CLASS_KEYS["required"]:
-            if not data.get(k):
-                r.problem(name, 1, k, "missing source" if k == "source" else "required key is missing")
-                ok = False
-        for k in data:
-            if k not in CLASS_KEYS["required"] + CLASS_KEYS["optional"]:
-                r.problem(name, 1, k, "unknown key")
-                ok = False
-        if not ok or not r.fits(name, 1, data, LIMITS["classes"]):
+        try:
+            model = ClassFile.model_validate(data)
+        except ValidationError as exc:
+            for column, reason in problems_of(exc):
+                r.problem(name, 1, column, reason)
             continue
-        if not KEY.match(data["key"]) or data["key"] in seen:
-            r.problem(name, 1, "key", f"{data['key']!r} is not a unique lower-case key")
+        top = {k: v for k, v in data.items() if isinstance(v, str)}
+        ok = r.fits(name, 1, top, LIMITS["classes"])
+        if model.key in seen:
+            r.problem(name, 1, "key", f"duplicate class key {model.key!r}")
             ok = False
-        seen.add(data["key"])
-        if data["jurisdiction"] not in codes:
-            r.problem(name, 1, "jurisdiction", f"unknown jurisdiction {data['jurisdiction']!r}")
+        seen.add(model.key)
+        if model.jurisdiction not in codes:
+            r.problem(name, 1, "jurisdiction", f"unknown jurisdiction {model.jurisdiction!r}")
             ok = False
-        from service.chem.classes import validate_rules
-
+        # the chemistry: SMARTS and SMILES parse, references resolve, the parent matches
         for msg in validate_rules(data["rules"]):
             field_, _, reason = msg.partition(": ")
             r.problem(name, 1, field_, reason or msg)
             ok = False
         actions: list[ClassActionRow] = []
-        for i, act in enumerate(data["actions"]):
+        for i, (act, table) in enumerate(zip(model.actions, data["actions"], strict=True)):
             col = f"actions[{i}]"
-            for k in act:
-                if k not in ACTION_TABLE_KEYS["required"] + ACTION_TABLE_KEYS["optional"]:
-                    r.problem(name, 1, f"{col}.{k}", "unknown key")
-                    ok = False
-            if not r.fits(name, 1, {f"{col}.{k}": v for k, v in act.items()}, {
-                f"{col}.{k}": v for k, v in LIMITS["class_actions"].items()
-            }):
+            if not r.fits(
+                name,
+                1,
+                {f"{col}.{k}": v for k, v in table.items()},
+                {f"{col}.{k}": v for k, v in LIMITS["class_actions"].items()},
+            ):
                 ok = False
-            for k in ACTION_TABLE_KEYS["required"]:
-                if not act.get(k):
-                    r.problem(name, 1, f"{col}.{k}", "missing source" if k == "source" else "required value is empty")
-                    ok = False
-            if act.get("kind") not in ActionKind.__members__:
-                r.problem(name, 1, f"{col}.kind", f"unknown kind {act.get('kind')!r}")
-                ok = False
-            eff = r.day(name, 1, f"{col}.effective_date", str(act.get("effective_date", "")))
+            eff = r.day(name, 1, f"{col}.effective_date", str(act.effective_date))
             end = (
-                r.day(name, 1, f"{col}.end_date", str(act["end_date"]), future_ok=True)
-                if act.get("end_date")
+                r.day(name, 1, f"{col}.end_date", str(act.end_date), future_ok=True)
+                if act.end_date
                 else None
             )
             if eff is None:
@@ -681,22 +728,22 @@ def _read_classes(r: _Reader) -> None:
                 r.problem(name, 1, f"{col}.end_date", f"{end} is before the effective date {eff}")
                 ok = False
             actions.append(
-                ClassActionRow(
-                    act.get("kind", ""), eff, end, act.get("citation", ""), act.get("source", ""), act.get("notes", "")
-                )
+                ClassActionRow(act.kind.value, eff, end, act.citation, act.source, act.notes)
             )
         if ok:
             r.reg.classes.append(
                 ClassRow(
-                    key=data["key"],
-                    jurisdiction=data["jurisdiction"],
-                    name=data["name"],
-                    schedule=str(data.get("schedule", "")),
-                    legal_text=data["legal_text"],
+                    key=model.key,
+                    jurisdiction=model.jurisdiction,
+                    name=model.name,
+                    schedule=str(model.schedule),
+                    legal_text=model.legal_text,
+                    # the file's own tables, key order kept: what the loader stores and
+                    # compile_class reads (the model has checked their shape)
                     rules=data["rules"],
-                    examples=list(data.get("examples", [])),
-                    source=data["source"],
-                    notes=data.get("notes", ""),
+                    examples=list(model.examples),
+                    source=model.source,
+                    notes=model.notes,
                     actions=actions,
                     where=name,
                 )

@@ -8,16 +8,18 @@ API (appearances, reported substances) are kept.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlalchemy import delete, insert, update
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Mapper
+from sqlmodel import Session, SQLModel, col, select
 
-from service.check.cartridge import sync_structures
 from service.errors import RegistryInvalid
 from service.models import (
     Appearance,
@@ -55,8 +57,8 @@ class LoadResult:
 
 def latest_load(session: Session) -> RegistryLoad | None:
     """The most recent registry load, if any."""
-    stmt = select(RegistryLoad).order_by(RegistryLoad.id.desc()).limit(1)  # type: ignore[union-attr]
-    return session.exec(stmt).scalars().first()  # type: ignore[call-overload]
+    stmt = select(RegistryLoad).order_by(col(RegistryLoad.id).desc()).limit(1)
+    return session.exec(stmt).first()
 
 
 def load_registry(
@@ -65,13 +67,12 @@ def load_registry(
     *,
     force: bool = False,
     today: date | None = None,
-    fp_radius: int = 2,
-    fp_bits: int = 2048,
+    after_load: Callable[[Connection], object] | None = None,
 ) -> LoadResult:
     """Validate every file, then load them in one transaction; raise RegistryInvalid on problems.
 
-    Where the RDKit cartridge is installed, its structure tables are synced in the same
-    transaction with Morgan fingerprints of `fp_radius` and `fp_bits` (the settings')."""
+    `after_load` runs in the same transaction once the rows are written (the composition
+    root passes the cartridge's structure sync)."""
     reg = read_registry(directory, today=today)
     if reg.problems:
         raise RegistryInvalid(reg.problems)
@@ -91,7 +92,8 @@ def load_registry(
             )
             session.add(load)
             session.flush()
-            sync_structures(session.connection(), radius=fp_radius, bits=fp_bits)
+            if after_load is not None:
+                after_load(session.connection())
             session.commit()
         except Exception:
             session.rollback()
@@ -99,247 +101,333 @@ def load_registry(
         return LoadResult(reg.digest, changed=changed, counts=counts, load_id=load.id)
 
 
-def _scalars(session: Session, stmt: Any) -> list[Any]:
-    return list(session.execute(stmt).scalars().all())
+# ----------------------------------------------------------------------------- set-based sync
+#
+# Each table is brought to match the files with set-based statements: its rows are read once
+# as plain dicts keyed by their natural key and compared in Python, then the changes go out as
+# one DELETE ... WHERE id IN (...), one bulk UPDATE by primary key and one bulk INSERT. Rows of a deleted substance or class go with it (ON DELETE
+# CASCADE), so every table is read after the tables it depends on have been written.
+
+Row = dict[str, Any]
+
+_DELETE_CHUNK = 500  # ids per DELETE ... WHERE id IN (...), well under every driver's limit
 
 
-def _assign(obj: Any, values: dict[str, Any]) -> bool:
-    """Set attributes that differ; return True when anything changed."""
-    changed = False
-    for k, v in values.items():
-        if getattr(obj, k) != v:
-            setattr(obj, k, v)
-            changed = True
-    return changed
+@dataclass(slots=True)
+class _Plan:
+    """The statements that bring one table to match the files, and what they count as."""
+
+    insert: list[Row] = field(default_factory=list)
+    update: list[Row] = field(default_factory=list)
+    delete: list[int] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def touches(self) -> bool:
+        """True when anything is inserted, updated or deleted."""
+        return bool(self.insert or self.update or self.delete)
+
+
+def _rows(session: Session, model: type[SQLModel]) -> list[Row]:
+    """Every row of a table as a plain dict (no ORM objects, so nothing to keep in sync)."""
+    mapper: Mapper[Any] = sa_inspect(model)
+    return [dict(m) for m in session.execute(mapper.local_table.select()).mappings()]
+
+
+def _changed(row: Row, values: Row) -> bool:
+    """True when the row differs from the values in any column they name."""
+    return any(row[k] != v for k, v in values.items())
+
+
+def _diff(
+    existing: dict[Any, Row],
+    wanted: Iterable[tuple[Any, Row]],
+    *,
+    pk: str = "id",
+    deletable: Callable[[Row], bool] = lambda _row: True,
+) -> _Plan:
+    """Plan the sync of `existing` rows to `wanted` values, both keyed by natural key.
+
+    `wanted` values hold every column the files set, natural key included. A key wanted twice
+    is planned as a second insert, so the database's unique constraint refuses it."""
+    plan = _Plan()
+    left = dict(existing)
+    for key, values in wanted:
+        row = left.pop(key, None)
+        if row is None:
+            plan.insert.append(values)
+            plan.counts["inserted"] += 1
+        elif _changed(row, values):
+            plan.update.append({**values, pk: row[pk]})
+            plan.counts["updated"] += 1
+        else:
+            plan.counts["unchanged"] += 1
+    for row in left.values():
+        if deletable(row):
+            plan.delete.append(row[pk])
+            plan.counts["deleted"] += 1
+    return plan
+
+
+def _write(session: Session, model: type[SQLModel], plan: _Plan) -> None:
+    """Run a plan: deletes first (freeing unique keys), then updates by primary key, inserts."""
+    mapper: Mapper[Any] = sa_inspect(model)
+    (pk,) = mapper.primary_key
+    for i in range(0, len(plan.delete), _DELETE_CHUNK):
+        session.execute(delete(model).where(pk.in_(plan.delete[i : i + _DELETE_CHUNK])))
+    if plan.update:
+        session.execute(update(model), plan.update)
+    if plan.insert:
+        session.execute(insert(model), plan.insert)
 
 
 def _apply(session: Session, reg: Registry) -> dict[str, dict[str, int]]:
-    counts: dict[str, Counter[str]] = {
-        t: Counter()
-        for t in ("jurisdictions", "substances", "synonyms", "actions", "appearances", "classes")
-    }
-
-    # jurisdictions
-    existing_j = {j.code: j for j in _scalars(session, select(Jurisdiction))}
-    for row in reg.jurisdictions:
-        values = {
-            "name": row.name,
-            "kind": row.kind,
-            "members": row.members,
-            "includes": row.includes,
-            "source": row.source,
-        }
-        j = existing_j.get(row.code)
-        if j is None:
-            session.add(Jurisdiction(code=row.code, **values))
-            counts["jurisdictions"]["inserted"] += 1
-        else:
-            counts["jurisdictions"]["updated" if _assign(j, values) else "unchanged"] += 1
-    session.flush()
-
-    # substances: match by key, or adopt a reported (API) substance with the same InChIKey
-    subs = _scalars(session, select(Substance))
-    by_key = {s.key: s for s in subs}
-    by_inchikey = {s.inchikey: s for s in subs}
-    wanted_keys = {row.key for row in reg.substances}
-    wanted_inchikeys = {row.identity.inchikey for row in reg.substances}
-    # free InChIKeys first: a registry substance whose structure moved to another key
-    for s in subs:
-        if s.origin == Origin.registry and s.key not in wanted_keys:
-            has_api_rows = session.execute(
-                select(Appearance.id).where(
-                    Appearance.substance_id == s.id, Appearance.origin == Origin.api
-                )
-            ).first()
-            if has_api_rows and s.inchikey not in wanted_inchikeys:
-                s.origin = Origin.api.value  # keep it as a reported compound
-                counts["substances"]["kept_as_reported"] += 1
-            else:
-                session.delete(s)
-                counts["substances"]["deleted"] += 1
-    session.flush()
+    """Bring every registry table to match the files; return what changed, per table."""
     now = utcnow()
-    key_to_id: dict[str, int] = {}
-    for row in reg.substances:
-        ident = row.identity
-        values = {
-            "key": row.key,
-            "name": row.name,
-            "systematic_name": row.systematic_name,
-            "name_source": row.name_source,
-            "cas": row.cas,
-            "input_smiles": row.input_smiles,
+    counts: dict[str, Counter[str]] = {}
+
+    counts["jurisdictions"] = _sync_jurisdictions(session, reg)
+    key_to_id, counts["substances"] = _sync_substances(session, reg, now)
+    counts["synonyms"] = _sync_synonyms(session, reg, key_to_id)
+    counts["actions"] = _sync_actions(session, reg, key_to_id)
+    counts["appearances"] = _sync_appearances(session, reg, key_to_id, now)
+    counts["classes"] = _sync_classes(session, reg)
+    return {k: dict(v) for k, v in counts.items()}
+
+
+def _sync_jurisdictions(session: Session, reg: Registry) -> Counter[str]:
+    """Insert or update the jurisdictions of the files; none is ever deleted."""
+    existing = {r["code"]: r for r in _rows(session, Jurisdiction)}
+    wanted = (
+        (
+            j.code,
+            {
+                "code": j.code,
+                "name": j.name,
+                "kind": j.kind,
+                "members": j.members,
+                "includes": j.includes,
+                "source": j.source,
+            },
+        )
+        for j in reg.jurisdictions
+    )
+    plan = _diff(existing, wanted, pk="code", deletable=lambda _row: False)
+    _write(session, Jurisdiction, plan)
+    return plan.counts
+
+
+def _sync_substances(
+    session: Session, reg: Registry, now: datetime
+) -> tuple[dict[str, int], Counter[str]]:
+    """Sync substances; return the id of each registry key and the counts.
+
+    A file row matches a substance by key, or adopts a reported (API) substance with the same
+    InChIKey. A registry substance gone from the files is deleted, unless API appearances
+    point at it and its structure is no longer in the files: then it is kept as reported."""
+    rows = _rows(session, Substance)
+    by_key = {r["key"]: r for r in rows}
+    by_inchikey = {r["inchikey"]: r for r in rows}
+    wanted_keys = {s.key for s in reg.substances}
+    wanted_inchikeys = {s.identity.inchikey for s in reg.substances}
+    reported = set(
+        session.exec(
+            select(Appearance.substance_id)
+            .where(col(Appearance.origin) == Origin.api.value)
+            .distinct()
+        ).all()
+    )
+    plan = _Plan()
+    # free InChIKeys first: a registry substance whose structure moved to another key
+    for r in rows:
+        if r["origin"] == Origin.registry and r["key"] not in wanted_keys:
+            if r["id"] in reported and r["inchikey"] not in wanted_inchikeys:
+                plan.update.append({"id": r["id"], "origin": Origin.api.value})
+                plan.counts["kept_as_reported"] += 1
+            else:
+                plan.delete.append(r["id"])
+                plan.counts["deleted"] += 1
+    for s in reg.substances:
+        ident = s.identity
+        values: Row = {
+            "key": s.key,
+            "name": s.name,
+            "systematic_name": s.systematic_name,
+            "name_source": s.name_source,
+            "cas": s.cas,
+            "input_smiles": s.input_smiles,
             "smiles": ident.smiles,
             "inchi": ident.inchi,
             "inchikey": ident.inchikey,
             "connectivity": ident.connectivity,
             "formula": ident.formula,
-            "family": row.family,
-            "stereo": row.stereo,
-            "nps": row.nps,
-            "source": row.source,
-            "notes": row.notes,
+            "family": s.family,
+            "stereo": s.stereo,
+            "nps": s.nps,
+            "source": s.source,
+            "notes": s.notes,
             "origin": Origin.registry.value,
         }
-        s = by_key.get(row.key)
-        if s is None:
+        row = by_key.get(s.key)
+        if row is None:
             adopted = by_inchikey.get(ident.inchikey)
-            if adopted is not None and adopted.origin == Origin.api and session.get(Substance, adopted.id):
-                s = adopted
-        if s is None:
-            s = Substance(**values)
-            session.add(s)
-            counts["substances"]["inserted"] += 1
-        elif _assign(s, values):
-            s.updated_at = now
-            counts["substances"]["updated"] += 1
+            if adopted is not None and adopted["origin"] == Origin.api:
+                row = adopted
+        if row is None:
+            plan.insert.append({**values, "created_at": now, "updated_at": now})
+            plan.counts["inserted"] += 1
+        elif _changed(row, values):
+            plan.update.append({**values, "id": row["id"], "updated_at": now})
+            plan.counts["updated"] += 1
         else:
-            counts["substances"]["unchanged"] += 1
-        session.flush()
-        assert s.id is not None
-        key_to_id[row.key] = s.id
-        _sync_synonyms(session, s.id, row.synonyms, counts["synonyms"])
-
-    # control actions: the files are the whole truth
-    existing_a = {
-        (a.substance_id, a.jurisdiction, a.kind, a.effective_date): a
-        for a in _scalars(session, select(ControlAction))
-    }
-    seen: set[tuple[int, str, str, date]] = set()
-    for arow in reg.actions:
-        nk = (key_to_id[arow.substance], arow.jurisdiction, arow.kind, arow.effective_date)
-        seen.add(nk)
-        values = {
-            "schedule": arow.schedule,
-            "effective_precision": arow.effective_precision,
-            "end_date": arow.end_date,
-            "citation": arow.citation,
-            "source": arow.source,
-            "code": arow.code,
-            "secondary_source": arow.secondary_source,
-            "notes": arow.notes,
-        }
-        a = existing_a.get(nk)
-        if a is None:
-            session.add(
-                ControlAction(
-                    substance_id=nk[0], jurisdiction=nk[1], kind=nk[2], effective_date=nk[3], **values
-                )
-            )
-            counts["actions"]["inserted"] += 1
-        else:
-            counts["actions"]["updated" if _assign(a, values) else "unchanged"] += 1
-    for nk, a in existing_a.items():
-        if nk not in seen and session.get(Substance, nk[0]) is not None:
-            session.delete(a)
-            counts["actions"]["deleted"] += 1
-
-    # appearances from the registry; API appearances are never touched here
-    existing_p = {
-        (p.substance_id, p.reported_date, p.reported_precision, p.place, p.reporter_type): p
-        for p in _scalars(session, select(Appearance))
-    }
-    seen_p: set[tuple[int, date, str, str, str]] = set()
-    for prow in reg.appearances:
-        pk = (
-            key_to_id[prow.substance],
-            prow.date.earliest,
-            prow.date.precision.value,
-            prow.place,
-            prow.reporter_type,
-        )
-        seen_p.add(pk)
-        values = {"reporter": prow.reporter, "source": prow.source, "notes": prow.notes}
-        p = existing_p.get(pk)
-        if p is None:
-            session.add(
-                Appearance(
-                    substance_id=pk[0],
-                    reported_date=pk[1],
-                    reported_precision=pk[2],
-                    place=pk[3],
-                    reporter_type=pk[4],
-                    origin=Origin.registry.value,
-                    **values,
-                )
-            )
-            counts["appearances"]["inserted"] += 1
-        elif p.origin == Origin.api:
-            # the files now state a report that came in through the API: it becomes reviewed
-            _assign(p, {**values, "origin": Origin.registry.value})
-            counts["appearances"]["updated"] += 1
-        else:
-            counts["appearances"]["updated" if _assign(p, values) else "unchanged"] += 1
-    for pk, p in existing_p.items():
-        if pk not in seen_p and p.origin == Origin.registry and session.get(Substance, pk[0]):
-            session.delete(p)
-            counts["appearances"]["deleted"] += 1
-
-    # class definitions and their acts
-    existing_c = {c.key: c for c in _scalars(session, select(ClassDefinition))}
-    for crow in reg.classes:
-        values = {
-            "jurisdiction": crow.jurisdiction,
-            "name": crow.name,
-            "schedule": crow.schedule,
-            "legal_text": crow.legal_text,
-            "rules": crow.rules,
-            "examples": crow.examples,
-            "source": crow.source,
-            "notes": crow.notes,
-        }
-        c = existing_c.pop(crow.key, None)
-        if c is None:
-            c = ClassDefinition(key=crow.key, **values)
-            session.add(c)
-            session.flush()
-            counts["classes"]["inserted"] += 1
-            new, changed = True, True
-        else:
-            new, changed = False, _assign(c, values)
-        old = {(a.kind, a.effective_date): a for a in _scalars(
-            session, select(ClassAction).where(ClassAction.class_id == c.id)
-        )}
-        for act in crow.actions:
-            avalues = {
-                "end_date": act.end_date,
-                "citation": act.citation,
-                "source": act.source,
-                "notes": act.notes,
-            }
-            a = old.pop((act.kind, act.effective_date), None)
-            if a is None:
-                session.add(ClassAction(class_id=c.id, kind=act.kind, effective_date=act.effective_date, **avalues))
-                changed = True
-            else:
-                changed = _assign(a, avalues) or changed
-        for a in old.values():
-            session.delete(a)
-            changed = True
-        if not new:
-            counts["classes"]["updated" if changed else "unchanged"] += 1
-    for c in existing_c.values():
-        session.delete(c)
-        counts["classes"]["deleted"] += 1
-    session.flush()
-    return {k: dict(v) for k, v in counts.items()}
+            plan.counts["unchanged"] += 1
+    _write(session, Substance, plan)
+    key_to_id = {r["key"]: r["id"] for r in _rows(session, Substance) if r["key"] in wanted_keys}
+    return key_to_id, plan.counts
 
 
-def _sync_synonyms(session: Session, substance_id: int, names: list[str], counts: Counter[str]) -> None:
+def _sync_synonyms(session: Session, reg: Registry, key_to_id: dict[str, int]) -> Counter[str]:
+    """Make the synonyms of registry substances those of the files (first spelling wins)."""
+    ids = set(key_to_id.values())
     existing = {
-        s.name_norm: s
-        for s in _scalars(session, select(Synonym).where(Synonym.substance_id == substance_id))
+        (r["substance_id"], r["name_norm"]): r
+        for r in _rows(session, Synonym)
+        if r["substance_id"] in ids
     }
-    wanted: dict[str, str] = {}
-    for name in names:
-        wanted.setdefault(name.casefold(), name)
-    for norm, name in wanted.items():
-        syn = existing.pop(norm, None)
-        if syn is None:
-            session.add(Synonym(substance_id=substance_id, name=name, name_norm=norm))
+    wanted: dict[tuple[int, str], Row] = {}
+    for s in reg.substances:
+        sid = key_to_id[s.key]
+        for name in s.synonyms:
+            norm = name.casefold()
+            wanted.setdefault((sid, norm), {"substance_id": sid, "name": name, "name_norm": norm})
+    plan = _diff(existing, wanted.items())
+    _write(session, Synonym, plan)
+    return plan.counts
+
+
+def _sync_actions(session: Session, reg: Registry, key_to_id: dict[str, int]) -> Counter[str]:
+    """Make the control actions those of the files: the files are the whole truth."""
+    existing = {
+        (r["substance_id"], r["jurisdiction"], r["kind"], r["effective_date"]): r
+        for r in _rows(session, ControlAction)
+    }
+    wanted = []
+    for a in reg.actions:
+        sid = key_to_id[a.substance]
+        values: Row = {
+            "substance_id": sid,
+            "jurisdiction": a.jurisdiction,
+            "kind": a.kind,
+            "effective_date": a.effective_date,
+            "schedule": a.schedule,
+            "effective_precision": a.effective_precision,
+            "end_date": a.end_date,
+            "citation": a.citation,
+            "source": a.source,
+            "code": a.code,
+            "secondary_source": a.secondary_source,
+            "notes": a.notes,
+        }
+        wanted.append(((sid, a.jurisdiction, a.kind, a.effective_date), values))
+    plan = _diff(existing, wanted)
+    _write(session, ControlAction, plan)
+    return plan.counts
+
+
+def _sync_appearances(
+    session: Session, reg: Registry, key_to_id: dict[str, int], now: datetime
+) -> Counter[str]:
+    """Sync the registry's appearances; API appearances are kept.
+
+    An API appearance the files now state becomes a registry one (its origin changes, so it
+    counts as updated)."""
+    existing = {
+        (
+            r["substance_id"],
+            r["reported_date"],
+            r["reported_precision"],
+            r["place"],
+            r["reporter_type"],
+        ): r
+        for r in _rows(session, Appearance)
+    }
+    wanted = []
+    for p in reg.appearances:
+        sid = key_to_id[p.substance]
+        precision = p.date.precision.value
+        values: Row = {
+            "substance_id": sid,
+            "reported_date": p.date.earliest,
+            "reported_precision": precision,
+            "place": p.place,
+            "reporter_type": p.reporter_type,
+            "reporter": p.reporter,
+            "source": p.source,
+            "notes": p.notes,
+            "origin": Origin.registry.value,
+        }
+        wanted.append(((sid, p.date.earliest, precision, p.place, p.reporter_type), values))
+    plan = _diff(existing, wanted, deletable=lambda row: row["origin"] == Origin.registry)
+    for values in plan.insert:
+        values.update(verdicts=None, created_at=now)
+    _write(session, Appearance, plan)
+    return plan.counts
+
+
+def _sync_classes(session: Session, reg: Registry) -> Counter[str]:
+    """Sync class definitions and their acts; a class counts as updated if either changed."""
+    existing = {r["key"]: r for r in _rows(session, ClassDefinition)}
+    wanted: dict[str, Row] = {
+        c.key: {
+            "key": c.key,
+            "jurisdiction": c.jurisdiction,
+            "name": c.name,
+            "schedule": c.schedule,
+            "legal_text": c.legal_text,
+            "rules": c.rules,
+            "examples": c.examples,
+            "source": c.source,
+            "notes": c.notes,
+        }
+        for c in reg.classes
+    }
+    plan = _diff(existing, wanted.items())
+    _write(session, ClassDefinition, plan)
+
+    class_ids = {r["key"]: r["id"] for r in _rows(session, ClassDefinition)}
+    old_acts: dict[int, dict[tuple[str, date], Row]] = {}
+    for r in _rows(session, ClassAction):
+        old_acts.setdefault(r["class_id"], {})[(r["kind"], r["effective_date"])] = r
+    acts = _Plan()
+    counts: Counter[str] = Counter()
+    for c in reg.classes:
+        cid = class_ids[c.key]
+        wanted_acts = (
+            (
+                (a.kind, a.effective_date),
+                {
+                    "class_id": cid,
+                    "kind": a.kind,
+                    "effective_date": a.effective_date,
+                    "end_date": a.end_date,
+                    "citation": a.citation,
+                    "source": a.source,
+                    "notes": a.notes,
+                },
+            )
+            for a in c.actions
+        )
+        p = _diff(old_acts.get(cid, {}), wanted_acts)
+        acts.insert += p.insert
+        acts.update += p.update
+        acts.delete += p.delete
+        row = existing.get(c.key)
+        if row is None:
             counts["inserted"] += 1
+        elif p.touches() or _changed(row, wanted[c.key]):
+            counts["updated"] += 1
         else:
-            counts["updated" if _assign(syn, {"name": name}) else "unchanged"] += 1
-    for syn in existing.values():
-        session.delete(syn)
-        counts["deleted"] += 1
+            counts["unchanged"] += 1
+    _write(session, ClassAction, acts)
+    if plan.counts["deleted"]:
+        counts["deleted"] = plan.counts["deleted"]
+    return counts

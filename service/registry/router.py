@@ -31,12 +31,16 @@ def get_registry_stats(session: SessionDep) -> dict[str, Any]:
 )
 def get_registry_export(
     request: Request,
-    format: Annotated[Literal["json", "csv"] | None, Query(description="default: by Accept")] = None,
+    format: Annotated[
+        Literal["json", "csv"] | None, Query(description="default: by Accept")
+    ] = None,
 ) -> Any:
     """The registry as one table: name, inchikey, smiles, family, jurisdiction, schedule, kind, dates, citation, source."""
     index = request.app.state.index_holder.get()
     rows = export_rows(index.snapshot)
-    wants_csv = format == "csv" or (format is None and "text/csv" in request.headers.get("accept", ""))
+    wants_csv = format == "csv" or (
+        format is None and "text/csv" in request.headers.get("accept", "")
+    )
     if wants_csv:
         return Response(
             to_csv(rows),

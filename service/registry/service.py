@@ -47,7 +47,9 @@ def registry_stats(session: Session) -> dict[str, Any]:
     appearances = list(session.execute(select(Appearance)).scalars())
     classes = list(session.execute(select(ClassDefinition)).scalars())
 
-    per_j: dict[str, dict[str, Any]] = defaultdict(lambda: {"actions": 0, "substances": set(), "classes": 0})
+    per_j: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"actions": 0, "substances": set(), "classes": 0}
+    )
     for a in actions:
         per_j[a.jurisdiction]["actions"] += 1
         per_j[a.jurisdiction]["substances"].add(a.substance_id)
@@ -122,7 +124,11 @@ def _describe(path: str, reg: Registry) -> str:
         return f"acts of {names.get(parts[1], parts[1].upper())} on {parts[2]} substances"
     if parts[0] == "classes":
         found = [c for c in reg.classes if c.where == path]
-        return f"class definition: {found[0].name} ({found[0].jurisdiction})" if found else "class definition"
+        return (
+            f"class definition: {found[0].name} ({found[0].jurisdiction})"
+            if found
+            else "class definition"
+        )
     return ""
 
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from rdkit import Chem
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from service.chem.classes import CompiledClass, compile_class
 from service.chem.standardize import parse_smiles
@@ -189,7 +189,7 @@ class Snapshot:
         """Read the registry (and reported substances) from the database."""
         last = latest_load(session)
         juris = list(session.execute(select(Jurisdiction)).scalars())
-        subs = list(session.execute(select(Substance).order_by(Substance.id)).scalars())
+        subs = list(session.execute(select(Substance).order_by(col(Substance.id))).scalars())
         acts: dict[int, dict[str, list[Act]]] = defaultdict(lambda: defaultdict(list))
         # a jurisdiction that includes another's schedules (the EU, the UN conventions)
         # gets those acts too, labelled with where they come from
@@ -215,7 +215,14 @@ class Snapshot:
         apps: dict[int, list[AppearanceFact]] = defaultdict(list)
         for p in session.execute(select(Appearance)).scalars():
             apps[p.substance_id].append(
-                AppearanceFact(p.reported_date, p.reported_precision, p.place, p.reporter_type, p.reporter, p.source)
+                AppearanceFact(
+                    p.reported_date,
+                    p.reported_precision,
+                    p.place,
+                    p.reporter_type,
+                    p.reporter,
+                    p.source,
+                )
             )
         facts = [
             SubstanceFact(
@@ -232,7 +239,10 @@ class Snapshot:
                 synonyms=tuple(syns.get(s.id or 0, ())),
                 cas=s.cas,
                 stereo=s.stereo,
-                acts={j: tuple(sorted(v, key=lambda a: a.effective_date)) for j, v in acts[s.id or 0].items()},
+                acts={
+                    j: tuple(sorted(v, key=lambda a: a.effective_date))
+                    for j, v in acts[s.id or 0].items()
+                },
                 appearances=tuple(sorted(apps.get(s.id or 0, ()), key=lambda p: p.earliest)),
             )
             for s in subs

@@ -17,6 +17,7 @@ from apscheduler.triggers.base import BaseTrigger
 from sqlalchemy.engine import Engine
 
 from service import leases
+from service.check.index import WatchIndex
 from service.config import Settings
 from service.cron import cron_trigger
 from service.models.common import utcnow
@@ -35,7 +36,7 @@ class JobSpec:
 
     id: str
     trigger: Callable[[Settings], BaseTrigger]
-    func: Callable[[Engine, Settings, str], bool]
+    func: Callable[[Engine, Settings, str, Callable[[], WatchIndex]], bool]
     misfire_grace_time: timedelta
 
 
@@ -44,14 +45,18 @@ def report_trigger(settings: Settings) -> BaseTrigger:
     return cron_trigger(settings.report_cron, timezone="UTC")
 
 
-def lookalike_report_job(engine: Engine, settings: Settings, holder: str) -> bool:
-    """Run the lookalike report if this holder gets the lease; True when it ran."""
+def lookalike_report_job(
+    engine: Engine, settings: Settings, holder: str, index: Callable[[], WatchIndex]
+) -> bool:
+    """Run the lookalike report if this holder gets the lease; True when it ran.
+
+    `index` gives the process's current watch index (the composition root's)."""
     started = utcnow()
     if not leases.acquire(engine, LEASE, holder, ttl=RUN_TTL, now=started):
         log.info("lookalike report: another worker holds the lease; skipped")
         return False
     try:
-        report = service.run_lookalikes(engine, settings, trigger="schedule")
+        report = service.run_lookalikes(engine, settings, trigger="schedule", index=index)
         log.info("lookalike report %s: %s", report.id, report.status)
     finally:
         # keep the lease past this firing's grace time so a late twin cannot run it again

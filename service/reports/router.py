@@ -1,4 +1,4 @@
-"""HTTP routes of the reports: list, one report as JSON, CSV or HTML, the latest, run now."""
+"""HTTP routes of the reports: list, Atom feeds, one report as JSON, CSV or HTML, the latest, run now."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from service.auth import CuratorDep
+from service.check.index import IndexHolder
 from service.deps import RowId, SessionDep, SettingsDep
-from service.errors import NotFound
+from service.errors import NotFound, require_jurisdictions
 from service.models import Report
-from service.reports import service
+from service.reports import feeds, service
 from service.reports.render import report_html
 from service.reports.schemas import ReportPublic, ReportsPublic
 
@@ -59,6 +60,51 @@ def get_reports(
     return {"count": count, "data": [service.report_public(r, with_results=False) for r in reports]}
 
 
+class AtomResponse(Response):
+    """An Atom document."""
+
+    media_type = feeds.FEED_MEDIA_TYPE
+
+
+# declared before /{report_id}, which would otherwise take "feed.atom" for an id
+@router.get(
+    "/feed.atom",
+    operation_id="reports_feed",
+    response_class=AtomResponse,
+    responses={
+        200: {
+            "description": "an Atom feed: one entry per report, or per newly flagged compound of `jurisdiction`",
+            "content": {feeds.FEED_MEDIA_TYPE: {"schema": {"type": "string"}}},
+        },
+        422: {"description": "unknown jurisdiction"},
+    },
+)
+def get_reports_feed(
+    request: Request,
+    session: SessionDep,
+    jurisdiction: Annotated[
+        str | None,
+        Query(
+            max_length=8,
+            description="a jurisdiction code: its newly flagged compounds, one entry each",
+            examples=["CN"],
+        ),
+    ] = None,
+) -> Response:
+    """Serve an Atom feed of the lookalike reports, or of one jurisdiction's newly flagged compounds."""
+    code = jurisdiction.strip().upper() if jurisdiction and jurisdiction.strip() else None
+    name = None
+    if code is not None:
+        holder: IndexHolder = request.app.state.index_holder
+        known = holder.get().snapshot.jurisdictions
+        require_jurisdictions([code], known)
+        name = known[code]
+    req = feeds.FeedRequest(
+        base_url=str(request.base_url), jurisdiction=code, jurisdiction_name=name
+    )
+    return AtomResponse(feeds.reports_feed(session, req))
+
+
 @router.get("/latest", response_model=ReportPublic, responses=_RENDERINGS)
 def get_latest_report(request: Request, session: SessionDep, format: Format = None) -> Response:
     """The newest successful lookalike report, as JSON, CSV or HTML."""
@@ -91,7 +137,11 @@ def get_report(
 async def post_run_report(request: Request, settings: SettingsDep, _: CuratorDep) -> Response:
     """Run the lookalike report now, store it and return it."""
     report = await run_in_threadpool(
-        service.run_lookalikes, request.app.state.engine, settings, trigger="api"
+        service.run_lookalikes,
+        request.app.state.engine,
+        settings,
+        trigger="api",
+        index=request.app.state.index_holder.get,
     )
     status = 201 if report.status == "succeeded" else 500
     return JSONResponse(service.report_public(report), status_code=status)

@@ -41,6 +41,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -50,13 +51,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from service.check import service as check_service
-from service.check.index import IndexHolder, WatchIndex
+from service.check.index import WatchIndex
 from service.check.verdict import ClassMatchOut, MatchedSubstance, Verdict
 from service.chem.inputs import Parsed
 from service.chem.standardize import Identity
 from service.config import Settings
 from service.dates import PartialDate
-from service.errors import NotFound
+from service.errors import NotFound, require_jurisdictions
 from service.ingest.service import first_flagged
 from service.lag.service import start_interval
 from service.models import Appearance, Origin, Report, ReportStatus
@@ -124,9 +125,7 @@ def build_lookalikes(
     """Compute the report's results and summary from an index; `previous` is an earlier report's results."""
     snap = index.snapshot
     codes = params.jurisdictions or tuple(sorted(snap.jurisdictions))
-    for code in codes:
-        if code not in snap.jurisdictions:
-            raise check_service.UnknownJurisdiction(code)
+    require_jurisdictions(codes, snap.jurisdictions, ("body", "jurisdictions"))
     options = check_service.CheckOptions(
         as_of=params.as_of, threshold=params.threshold, top_k=params.top_k
     )
@@ -286,12 +285,28 @@ def list_reports(
 
 def _flagged(session: Session) -> dict[int, dict[str, str]]:
     apps = list(
-        session.execute(select(Appearance).where(col(Appearance.origin) == Origin.api.value)).scalars()
+        session.execute(
+            select(Appearance).where(col(Appearance.origin) == Origin.api.value)
+        ).scalars()
     )
     by_substance: dict[int, list[Appearance]] = {}
     for a in apps:
         by_substance.setdefault(a.substance_id, []).append(a)
     return {sid: first_flagged(group) for sid, group in by_substance.items()}
+
+
+def _queue_webhooks(engine: Engine, report: Report) -> None:
+    """Queue the stored report for every webhook subscriber; a failure here is logged, never
+    turned into a failed report (the report itself was stored)."""
+    from service.webhooks.service import enqueue
+
+    try:
+        n = enqueue(engine, report)
+    except Exception:
+        log.exception("report %s: webhook deliveries could not be queued", report.id)
+        return
+    if n:
+        log.info("report %s: %d webhook deliveries queued", report.id, n)
 
 
 def run_lookalikes(
@@ -301,7 +316,7 @@ def run_lookalikes(
     as_of: date | None = None,
     jurisdictions: tuple[str, ...] | None = None,
     trigger: str = "manual",
-    index: WatchIndex | None = None,
+    index: Callable[[], WatchIndex],
 ) -> Report:
     """Compute the report from the database as it is now and store it; a failure is stored too."""
     started = utcnow()
@@ -312,23 +327,20 @@ def run_lookalikes(
     )
     stored: dict[str, Any] = {**params.as_dict(), "trigger": trigger}
     try:
-        if index is None:
-            holder = IndexHolder(
-                engine,
-                kind="morgan",
-                radius=settings.fingerprint_radius,
-                bits=settings.fingerprint_bits,
-            )
-            index = holder.rebuild()
+        index_now = index()
         stored.update(
-            registry_digest=index.snapshot.digest,
-            fingerprint={"kind": index.fp_kind, "radius": index.radius, "bits": index.bits},
+            registry_digest=index_now.snapshot.digest,
+            fingerprint={
+                "kind": index_now.fp_kind,
+                "radius": index_now.radius,
+                "bits": index_now.bits,
+            },
         )
         with Session(engine) as session:
             previous = latest(session)
             flagged = _flagged(session)
             results, summary = build_lookalikes(
-                index, params, previous=previous.results if previous else None, flagged=flagged
+                index_now, params, previous=previous.results if previous else None, flagged=flagged
             )
             report = Report(
                 kind=KIND,
@@ -345,7 +357,8 @@ def run_lookalikes(
             session.add(report)
             session.commit()
             session.refresh(report)
-            return report
+        _queue_webhooks(engine, report)
+        return report
     except Exception as exc:  # recorded as a failed report; the previous one stays the latest
         log.exception("lookalike report failed")
         with Session(engine) as session:

@@ -58,9 +58,7 @@ def picture_of(smiles: str) -> str | None:
 # --------------------------------------------------------------------------- search
 
 
-def verdicts(
-    index: WatchIndex, s: SubstanceFact, on: date, threshold: float
-) -> list[Verdict]:
+def verdicts(index: WatchIndex, s: SubstanceFact, on: date, threshold: float) -> list[Verdict]:
     """The check verdict of a registry substance in every jurisdiction on a day."""
     parsed, _ = service.resolve(index, s.inchikey, "inchikey")
     options = service.CheckOptions(as_of=on, threshold=threshold, top_k=1)
@@ -219,13 +217,14 @@ def substance_view(
 
 
 def pasted_items(index: WatchIndex, text: str) -> list[batch.Item]:
-    """One item per non-empty line: a registry name (whole line), or a structure and an id."""
+    """One item per non-empty line: a registry name or a systematic name with spaces (whole
+    line), or a structure or name and an id."""
     items = []
     for line in text.splitlines():
         t = line.strip()
         if not t or t.startswith("#"):
             continue
-        if index.lookup_name(t) is not None:
+        if index.lookup_name(t) is not None or service.is_one_name(index, t):
             items.append(batch.Item(None, t))
             continue
         parts = t.split(None, 1)
@@ -284,7 +283,13 @@ def check_items(
         if pictures and n <= PICTURE_LIMIT and outcome.result is not None:
             picture = _picture(index, item, outcome.result)
         rows.append(
-            {"n": n, "item": item, "result": outcome.result, "error": outcome.error, "picture": picture}
+            {
+                "n": n,
+                "item": item,
+                "result": outcome.result,
+                "error": outcome.error,
+                "picture": picture,
+            }
         )
     return rows
 

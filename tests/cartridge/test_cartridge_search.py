@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
 from service import migrate
-from service.app import startup
+from service import runtime
 from service.check import cartridge
 from service.check.index import IndexHolder, WatchIndex
 from service.check.service import CheckOptions, check
@@ -74,7 +74,7 @@ def pg_engine(pg_server: str) -> Iterator[Engine]:
         settings = Settings(
             database_url=url, schedules_dir=schedules_dir(), search_backend="cartridge"
         )
-        eng = startup(settings)
+        eng = runtime.open_writable(settings).engine
         with eng.connect() as conn:
             if not cartridge.installed(conn):
                 pytest.fail("rdkit is available but migration 0003 made no cartridge tables")

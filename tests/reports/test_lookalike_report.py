@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from ingestkit import GOOD_CSV, HEADER, ORTHO_FLUOROFENTANYL, settings_for
+from ingestkit import GOOD_CSV, HEADER, ORTHO_FLUOROFENTANYL, index_for, settings_for
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -63,7 +63,7 @@ def _row(report: reports.Report, code: str, name: str) -> dict:
 
 
 def test_known_lookalikes_ranked_per_jurisdiction(engine: Engine, settings: Settings) -> None:
-    report = reports.run_lookalikes(engine, settings, as_of=AS_OF)
+    report = reports.run_lookalikes(engine, settings, as_of=AS_OF, index=index_for(engine, settings))
     assert report.status == "succeeded", report.error
     assert report.parameters["threshold"] == 0.4 and report.parameters["as_of"] == "2026-01-01"
     # US controls fentanyl, butyrfentanyl, furanylfentanyl and U-47700: the two new analogs are
@@ -109,14 +109,14 @@ def test_known_lookalikes_ranked_per_jurisdiction(engine: Engine, settings: Sett
 def test_as_of_before_a_control_lists_what_was_slipping_through_then(
     engine: Engine, settings: Settings
 ) -> None:
-    report = reports.run_lookalikes(engine, settings, as_of=date(2016, 6, 1))
+    report = reports.run_lookalikes(engine, settings, as_of=date(2016, 6, 1), index=index_for(engine, settings))
     # furanylfentanyl was first controlled (US, temporarily) in November 2016
     assert "Furanylfentanyl" in _names(report, "US")
     assert "U-49900" not in _names(report, "US")  # first reported in September 2016
 
 
 def test_second_run_shows_new_and_resolved(engine: Engine, settings: Settings) -> None:
-    first = reports.run_lookalikes(engine, settings, as_of=AS_OF)
+    first = reports.run_lookalikes(engine, settings, as_of=AS_OF, index=index_for(engine, settings))
     with Session(engine) as session:
         acetyl = session.execute(
             select(Substance).where(Substance.inchikey == "FYIUUQUPOKIKNI-UHFFFAOYSA-N")
@@ -138,7 +138,7 @@ def test_second_run_shows_new_and_resolved(engine: Engine, settings: Settings) -
         settings,
         f"{HEADER}\n{ORTHO_FLUOROFENTANYL},ortho-Fluorofentanyl,2025-10,US,national_forensic,,https://example.org/ofluoro,\n",
     )
-    second = reports.run_lookalikes(engine, settings, as_of=AS_OF)
+    second = reports.run_lookalikes(engine, settings, as_of=AS_OF, index=index_for(engine, settings))
     assert second.previous_id == first.id
     jur = (second.results or {})["jurisdictions"]
     # US: acetylfentanyl is controlled now; ortho-fluorofentanyl is new and ranks first
@@ -167,13 +167,13 @@ def test_second_run_shows_new_and_resolved(engine: Engine, settings: Settings) -
 def test_failed_run_keeps_the_previous_report(
     engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    good = reports.run_lookalikes(engine, settings, as_of=AS_OF)
+    good = reports.run_lookalikes(engine, settings, as_of=AS_OF, index=index_for(engine, settings))
 
     def boom(*_a: object, **_k: object) -> None:
         raise RuntimeError("fingerprint service exploded")
 
     monkeypatch.setattr(reports, "build_lookalikes", boom)
-    failed = reports.run_lookalikes(engine, settings, as_of=AS_OF)
+    failed = reports.run_lookalikes(engine, settings, as_of=AS_OF, index=index_for(engine, settings))
     assert failed.status == "failed"
     assert failed.error == "RuntimeError: fingerprint service exploded"
     assert failed.results is None

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 from fastapi.testclient import TestClient
-from ingestkit import settings_for
+from ingestkit import index_for, settings_for
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 
@@ -20,7 +20,7 @@ from service.scheduler import build_scheduler
 
 def test_report_job_uses_the_cron_setting(sqlite_engine: Engine, registry_dir: Path) -> None:
     settings = settings_for(sqlite_engine, registry_dir, report_cron="30 5 * * 2")
-    scheduler = build_scheduler(sqlite_engine, settings, holder="me")
+    scheduler = build_scheduler(sqlite_engine, settings, index_for(sqlite_engine, settings), holder="me")
     scheduler.start(paused=True)
     try:
         job = scheduler.get_job("lookalike_report")
@@ -62,5 +62,5 @@ def test_scheduler_runs_only_when_enabled(sqlite_engine: Engine, registry_dir: P
     with TestClient(create_app(on, engine=sqlite_engine)) as c:
         scheduler = c.app.state.scheduler  # type: ignore[attr-defined]
         assert scheduler.running
-        assert [j.id for j in scheduler.get_jobs()] == ["lookalike_report"]
+        assert sorted(j.id for j in scheduler.get_jobs()) == ["lookalike_report", "webhook_dispatch"]
     assert not scheduler.running

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 from apscheduler.triggers.date import DateTrigger
-from ingestkit import settings_for
+from ingestkit import index_for, settings_for
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -45,7 +45,7 @@ def test_two_schedulers_run_a_firing_once(database_url: str, registry_dir: Path)
 
     schedulers = []
     for i, eng in enumerate(engines):
-        s = build_scheduler(eng, settings, holder=f"worker-{i}")
+        s = build_scheduler(eng, settings, index_for(eng, settings), holder=f"worker-{i}")
         # the cron trigger from the settings, swapped for one firing at the same instant in both
         s.start(paused=True)
         s.reschedule_job("lookalike_report", trigger=DateTrigger(run_date=fire_at))
@@ -84,9 +84,9 @@ def test_a_late_twin_does_not_run_the_same_firing(engine: Engine, registry_dir: 
     settings = settings_for(engine, registry_dir)
     other = make_engine(engine.url.render_as_string(hide_password=False))
     try:
-        assert lookalike_report_job(engine, settings, "worker-a") is True
+        assert lookalike_report_job(engine, settings, "worker-a", index_for(engine, settings)) is True
         # the other worker's scheduler fires a little later (within the misfire grace time)
-        assert lookalike_report_job(other, settings, "worker-b") is False
+        assert lookalike_report_job(other, settings, "worker-b", index_for(other, settings)) is False
         assert len(_reports(engine)) == 1
         # the next firing, hours later, finds the lease expired
         later = datetime.now(UTC) + timedelta(hours=2)

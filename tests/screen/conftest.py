@@ -9,7 +9,7 @@ import pytest
 from dbkit import service_database_url
 from sqlalchemy.engine import Engine
 
-from service.app import startup
+from service import runtime
 from service.check.index import IndexHolder, WatchIndex
 from service.config import Settings
 from service.paths import schedules_dir
@@ -26,7 +26,7 @@ BAD = [("not_a_smiles", "bad-syntax"), ("C1CC", "bad-ring"), ("[Na+].[Cl-]", "ba
 @pytest.fixture(scope="session")
 def screen_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     url = service_database_url(tmp_path_factory.mktemp("screen"), "registry.db")
-    return startup(Settings(database_url=url, schedules_dir=schedules_dir()))
+    return runtime.open_writable(Settings(database_url=url, schedules_dir=schedules_dir())).engine
 
 
 @pytest.fixture(scope="session")

@@ -130,7 +130,9 @@ def _run_report(app: Any, settings: Settings) -> None:
         from service.reports.service import run_lookalikes
     except ImportError:
         return
-    report = run_lookalikes(app.state.engine, settings, trigger="test")
+    report = run_lookalikes(
+        app.state.engine, settings, trigger="test", index=app.state.index_holder.get
+    )
     assert report.status == "succeeded", report.error
 
 

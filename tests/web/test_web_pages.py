@@ -337,7 +337,9 @@ def test_reports_pages(tmp_path, registry_dir) -> None:
     with TestClient(create_app(settings)) as client:
         empty = client.get("/reports-page")
         assert empty.status_code == 200 and "No report has been run yet" in empty.text
-        report = reports.run_lookalikes(client.app.state.engine, settings, trigger="test")
+        report = reports.run_lookalikes(
+            client.app.state.engine, settings, trigger="test", index=client.app.state.index_holder.get
+        )
         listing = client.get("/reports-page").text
         assert f'<a href="/reports-page/{report.id}">Report {report.id}</a>' in listing
         page = client.get(f"/reports-page/{report.id}")

@@ -1,0 +1,233 @@
+"""Ask by name: registry names resolve directly, systematic names are read by the real OPSIN
+(Java), and a name that cannot be read is a 422 (API) or exit code 2 (CLI) that says why."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from service.cli import app
+from service.chem import names
+from service.chem.standardize import identity, parse_smiles
+from service.config import get_settings
+
+# crotonylfentanyl, as the US final rule names it (without the 2E of the registry entry)
+CROTONYL_NAME = "N-phenyl-N-[1-(2-phenylethyl)piperidin-4-yl]but-2-enamide"
+CROTONYL_SMILES = "C/C=C/C(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1"
+CROTONYL_CONNECTIVITY = "VDYXGPCGBKLRDA"  # InChIKey block 1 of crotonylfentanyl (PubChem)
+OXYCODONE_INCHIKEY = "BRUQQQPBMZOVGD-XFKAJCMBSA-N"  # PubChem CID 5284603
+NONSENSE = "2-florbitzyl-3-quuxamide"
+AS_OF = "2024-01-01"
+
+needs_opsin = pytest.mark.skipif(
+    names.java_path() is None or names.opsin_jar() is None,
+    reason="OPSIN needs a Java runtime and py2opsin",
+)
+
+
+def _detail(r) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    (d,) = r.json()["detail"]
+    return ".".join(str(x) for x in d["loc"]), d["msg"]
+
+
+def _without_java(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A PATH with no java on it and no JAVA_HOME: the real lookup finds no runtime."""
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+
+
+@needs_opsin
+@pytest.mark.parametrize("input_type", [None, "name"])
+def test_systematic_name_reads_as_crotonylfentanyl(real_client: TestClient, input_type: str | None) -> None:
+    body = {"structure": CROTONYL_NAME, "jurisdictions": ["US"], "as_of": AS_OF}
+    if input_type:
+        body["input_type"] = input_type
+    r = real_client.post("/check", json=body)
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["input_type"] == "name"
+    assert out["inchikey"].startswith(CROTONYL_CONNECTIVITY) and out["formula"] == "C23H28N2O"
+    seen = out["interpreted_as"]
+    assert (seen["name"], seen["by"]) == (CROTONYL_NAME, "opsin")
+    assert identity(parse_smiles(seen["smiles"]), with_inchi=False).connectivity == CROTONYL_CONNECTIVITY
+    assert out["registry_substance"]["key"] == "crotonylfentanyl"
+    (us,) = out["verdicts"]
+    assert (us["status"], us["substance"]["key"], us["substance"]["citation"]) == (
+        "controlled",
+        "crotonylfentanyl",
+        "85 FR 62215",
+    )
+    # the picture of what the name was read as
+    url = urlsplit(seen["depiction"])
+    assert url.path == "/check/depiction.svg"
+    assert parse_qs(url.query)["structure"] == [seen["smiles"]]
+    svg = real_client.get(seen["depiction"])
+    assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml")
+
+
+@needs_opsin
+def test_registry_name_systematic_name_and_smiles_give_the_same_verdicts(real_client: TestClient) -> None:
+    def statuses(structure: str) -> dict[str, tuple[str, str | None]]:
+        r = real_client.post("/check", json={"structure": structure, "as_of": AS_OF})
+        assert r.status_code == 200, r.text
+        return {
+            v["jurisdiction"]: (v["status"], (v["substance"] or {}).get("key")) for v in r.json()["verdicts"]
+        }
+
+    by_name = statuses("crotonylfentanyl")
+    assert by_name == statuses(CROTONYL_NAME) == statuses(CROTONYL_SMILES)
+    assert by_name["US"] == ("controlled", "crotonylfentanyl")
+
+
+@pytest.mark.parametrize("input_type", [None, "name"])
+def test_registry_name_resolves_without_opsin(
+    real_client: TestClient, input_type: str | None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _without_java(monkeypatch, tmp_path)  # a registry name never needs Java
+    body = {"structure": "oxycodone", "jurisdictions": ["US"], "as_of": AS_OF}
+    if input_type:
+        body["input_type"] = input_type
+    out = real_client.post("/check", json=body).json()
+    assert (out["input_type"], out["inchikey"]) == ("name", OXYCODONE_INCHIKEY)
+    assert out["registry_substance"]["key"] == "oxycodone"
+    assert "interpreted_as" not in out  # only a name OPSIN read carries it
+    assert out["verdicts"][0]["status"] == "controlled"
+
+
+@needs_opsin
+def test_unknown_name_is_a_422_naming_the_field(real_client: TestClient) -> None:
+    r = real_client.post("/check", json={"structure": NONSENSE, "input_type": "name"})
+    assert r.status_code == 422
+    loc, msg = _detail(r)
+    assert loc == "body.structure"
+    assert msg.startswith(f"unknown name: not in the registry, and OPSIN cannot read '{NONSENSE}' as a systematic name")
+    # unasked, it is no registry name, no structure and no name OPSIN knows
+    r = real_client.post("/check", json={"structure": NONSENSE})
+    assert r.status_code == 422
+    assert _detail(r) == (
+        "body.structure",
+        "not a name, synonym or CAS number in the registry, and not a structure "
+        f"(SMILES does not parse: syntax error while parsing: {NONSENSE} (near position 1))",
+    )
+
+
+def test_no_java_is_a_422_that_says_so(
+    real_client: TestClient, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _without_java(monkeypatch, tmp_path)
+    name = "2-methyl-N-phenyl-N-[1-(2-phenylethyl)piperidin-4-yl]propanamide"  # isobutyrylfentanyl
+    r = real_client.post("/check", json={"structure": name, "input_type": "name"})
+    assert r.status_code == 422
+    assert _detail(r) == (
+        "body.structure",
+        "systematic names cannot be read here: no Java runtime (OPSIN unavailable)",
+    )
+    loc, msg = _detail(real_client.post("/check", json={"structure": name}))
+    assert loc == "body.structure" and msg.endswith("; systematic names cannot be read here: no Java runtime (OPSIN unavailable)")
+    with pytest.raises(names.NameUnreadable) as caught:
+        names.name_to_smiles(name)
+    assert caught.value.reason == "no_java"
+
+
+@needs_opsin
+def test_batch_reads_names_and_isolates_an_unknown_one(real_client: TestClient) -> None:
+    items = [{"id": "n", "structure": CROTONYL_NAME}, {"id": "x", "structure": NONSENSE, "input_type": "name"}]
+    body = real_client.post("/check/batch", json={"items": items, "jurisdictions": ["US"], "as_of": AS_OF}).json()
+    assert (body["count"], body["errors"]) == (2, 1)
+    first, second = body["results"]
+    assert first["result"]["interpreted_as"]["name"] == CROTONYL_NAME
+    assert first["result"]["verdicts"][0]["status"] == "controlled"
+    assert second["error"]["field"] == "items[1].structure"
+    assert second["error"]["reason"].startswith("unknown name: not in the registry, and OPSIN cannot read")
+
+
+@pytest.mark.parametrize(
+    ("text", "systematic"),
+    [
+        (CROTONYL_NAME, True),
+        ("propanoic acid", True),
+        ("2,2′-bipyridine", True),
+        ("crotonylfentanyl", False),  # a bare word: a name only when asked for as one
+        ("CCO", False),
+        ("C/C=C/C(=O)N", False),
+        ("x" * (names.MAX_NAME + 1) + " 1", False),
+        ("SELECT * FROM substance", False),
+    ],
+)
+def test_what_is_tried_as_a_systematic_name_unasked(text: str, systematic: bool) -> None:
+    assert names.looks_systematic(text) is systematic
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [("", "empty name"), ("a\nb", "a name is one line of printable characters"), ("x" * 1001, "name is 1001 characters")],
+)
+def test_names_are_bounded_before_java_runs(text: str, reason: str) -> None:
+    with pytest.raises(names.NameUnreadable) as caught:
+        names.name_to_smiles(text)
+    assert (caught.value.reason, str(caught.value).startswith(reason)) == ("unknown_name", True)
+
+
+# --------------------------------------------------------------------------- the CLI
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """No stored database: the read-only check reads schedules/ into a scratch copy."""
+    db = tmp_path / "none.db"
+    monkeypatch.setenv("ANALOGWATCH_DATABASE_URL", f"sqlite:///{db}")
+    get_settings.cache_clear()
+    yield db
+    get_settings.cache_clear()
+
+
+@needs_opsin
+def test_cli_checks_a_systematic_name(cli_env: Path) -> None:
+    result = runner.invoke(app, ["check", CROTONYL_NAME, "--as-of", AS_OF, "-j", "US", "--json"])
+    assert result.exit_code == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["input_type"] == "name" and out["interpreted_as"]["by"] == "opsin"
+    assert out["registry_substance"]["key"] == "crotonylfentanyl"
+    assert out["verdicts"][0]["status"] == "controlled"
+    human = runner.invoke(app, ["check", CROTONYL_NAME, "--as-of", AS_OF, "-j", "US"])
+    assert human.exit_code == 0, human.stderr
+    assert "read by OPSIN as: " in human.stdout and "crotonylfentanyl" in human.stdout
+
+
+@needs_opsin
+def test_cli_unknown_name_is_one_line_and_exit_2(cli_env: Path) -> None:
+    result = runner.invoke(app, ["check", NONSENSE, "--input-type", "name"])
+    assert result.exit_code == 2
+    (line,) = [x for x in result.stderr.splitlines() if x.startswith("error:")]
+    assert line.startswith("error: structure: unknown name: not in the registry, and OPSIN cannot read")
+    bad = runner.invoke(app, ["check", "CCO", "--input-type", "iupac"])
+    assert bad.exit_code == 2 and "--input-type: 'iupac' is not one of" in bad.stderr
+
+
+def test_cli_without_java_says_so(tmp_path: Path) -> None:
+    """A real process whose PATH holds no java (and no JAVA_HOME)."""
+    env = {k: v for k, v in os.environ.items() if k != "JAVA_HOME"}
+    env.update(PATH=str(tmp_path), ANALOGWATCH_DATABASE_URL=f"sqlite:///{tmp_path / 'none.db'}")
+    done = subprocess.run(
+        [sys.executable, "-m", "service", "check", "-t", "name", "4-methyl-N-phenylpentanamide"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        "error: structure: systematic names cannot be read here: no Java runtime (OPSIN unavailable)"
+    )
