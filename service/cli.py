@@ -247,7 +247,10 @@ def _check(
         if code not in index.snapshot.jurisdictions:
             fail(f"--jurisdiction: unknown jurisdiction {code!r}", code=2)
     options = check_service.CheckOptions(
-        as_of=day, jurisdictions=codes, threshold=settings.similarity_threshold
+        as_of=day,
+        jurisdictions=codes,
+        threshold=settings.similarity_threshold,
+        elsewhere_threshold=settings.elsewhere_threshold,
     )
     if file is not None:
         if not file.is_file():
@@ -365,7 +368,10 @@ def screen(
         if code not in index.snapshot.jurisdictions:
             fail(f"--jurisdiction: unknown jurisdiction {code!r}", code=2)
     options = check_service.CheckOptions(
-        as_of=day, jurisdictions=codes, threshold=settings.similarity_threshold
+        as_of=day,
+        jurisdictions=codes,
+        threshold=settings.similarity_threshold,
+        elsewhere_threshold=settings.elsewhere_threshold,
     )
     job = ScreenJob(
         source=library,

@@ -47,6 +47,18 @@ class Settings(BaseSettings):
             "at the lowest false-alarm rate"
         ),
     )
+    elsewhere_threshold: float = Field(
+        default=0.50,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "Tanimoto similarity (Morgan) to a substance controlled in ANOTHER jurisdiction at or "
+            "above which a compound is flagged `similar_elsewhere` where it is not controlled. "
+            "0.50, from the backtest (docs/backtest.md): pooled recall at first appearance 0.83 -> "
+            "0.88 with false alarms 0.79% (frozen at t) / 0.87% (today) on approved drugs; 0.45 "
+            "breaks the 1% budget (1.02% / 1.11%), 0.55 gives 0.87 at 0.47% / 0.50%"
+        ),
+    )
     fingerprint_radius: int = Field(default=2, ge=1, le=6, description="Morgan fingerprint radius")
     fingerprint_bits: int = Field(
         default=2048, ge=64, le=16384, description="Morgan fingerprint size in bits"
@@ -124,32 +136,18 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 
-    @field_validator("curator_api_keys", mode="before")
+    @field_validator(
+        "curator_api_keys",
+        "cors_origins",
+        "webhook_allow_hosts",
+        "webhook_retry_seconds",
+        mode="before",
+    )
     @classmethod
-    def _split_keys(cls, value: Any) -> Any:
+    def _split_commas(cls, value: Any) -> Any:
+        """Lists come from the environment comma-separated; blanks between commas are dropped."""
         if isinstance(value, str):
-            return [k.strip() for k in value.split(",") if k.strip()]
-        return value
-
-    @field_validator("cors_origins", mode="before")
-    @classmethod
-    def _split_origins(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return [o.strip() for o in value.split(",") if o.strip()]
-        return value
-
-    @field_validator("webhook_allow_hosts", mode="before")
-    @classmethod
-    def _split_hosts(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return [h.strip() for h in value.split(",") if h.strip()]
-        return value
-
-    @field_validator("webhook_retry_seconds", mode="before")
-    @classmethod
-    def _split_waits(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return [w.strip() for w in value.split(",") if w.strip()]
+            return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
     @field_validator("webhook_retry_seconds")

@@ -80,11 +80,13 @@ def write_analysis(
     default_threshold: float,
     runs: Sequence[service.Run],
     figure: str | None = None,
+    elsewhere_threshold: float = service.DEFAULT_ELSEWHERE_THRESHOLD,
 ) -> str:
     """The backtest document as Markdown (runs: one per fingerprint of the sweep)."""
     by_fp = {r.fingerprint: r for r in runs}
     run = by_fp[default_fingerprint]
-    s = service.summarize(run, threshold=default_threshold)
+    s = service.summarize(run, threshold=default_threshold, elsewhere_threshold=elsewhere_threshold)
+    curve = service.elsewhere_rows(run, threshold=default_threshold)
     rows = service.sweep_rows(runs)
     fps = [r.fingerprint for r in runs]
     cell = {(r["fingerprint"], r["threshold"]): r for r in reversed(rows)}  # the first wins
@@ -94,6 +96,9 @@ def write_analysis(
         "figure": figure,
         "fingerprint": default_fingerprint,
         "threshold": default_threshold,
+        "elsewhere_threshold": elsewhere_threshold,
+        "elsewhere_curve": curve,
+        "elsewhere_codes": list(curve[0]["combined"]) if curve else [],
         "goal_recall": GOAL_RECALL,
         "goal_false_alarm": GOAL_FALSE_ALARM,
         "n_background": run.n_background,

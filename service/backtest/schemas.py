@@ -29,6 +29,24 @@ class NearestAnywherePublic(BaseModel):
     controlled_in: list[str]
 
 
+class PlacePublic(BaseModel):
+    """A jurisdiction controlling a substance, and since when."""
+
+    jurisdiction: str
+    in_force_from: str
+    citation: str
+
+
+class ElsewherePublic(BaseModel):
+    """The nearest substance controlled in another jurisdiction at t."""
+
+    signal: str
+    name: str
+    key: str
+    similarity: float | None
+    where: list[PlacePublic]
+
+
 class TrialPublic(BaseModel):
     """One test: a substance first reported at t and controlled later in a jurisdiction."""
 
@@ -60,6 +78,11 @@ class TrialPublic(BaseModel):
     nearest: NeighborPublic | None = Field(
         description="nearest substance controlled in the jurisdiction at t"
     )
+    nearest_elsewhere: ElsewherePublic | None = Field(
+        default=None,
+        description="nearest other substance controlled in another jurisdiction at t, where "
+        "and since when (the `similar_elsewhere` signal's evidence)",
+    )
     nearest_anywhere: NearestAnywherePublic | None
     why: str | None = Field(default=None, description="for a miss: why no signal fired")
 
@@ -68,6 +91,16 @@ class SignalPublic(BaseModel):
     """How one signal did on its own."""
 
     n_fired: int
+    recall: float | None
+    median_lead_months: float | None
+    false_alarm_rate: float | None
+    false_alarm_rate_now: float | None
+
+
+class CombinedPublic(BaseModel):
+    """A set of signals together: recall, median lead and false alarms."""
+
+    n_warned: int
     recall: float | None
     median_lead_months: float | None
     false_alarm_rate: float | None
@@ -97,6 +130,11 @@ class JurisdictionBacktestPublic(BaseModel):
     )
     n_background: int
     signals: dict[str, SignalPublic]
+    original_signals: CombinedPublic | None = Field(
+        default=None,
+        description="the check's original four signals together (before similar_elsewhere "
+        "and class_elsewhere), for comparison",
+    )
     warned: list[TrialPublic]
     misses: list[TrialPublic] = Field(
         description="not warned at t, with the nearest earlier neighbour"
@@ -138,6 +176,9 @@ class BacktestSummaryPublic(BaseModel):
 
     fingerprint: str
     threshold: float
+    elsewhere_threshold: float | None = Field(
+        default=None, description="similarity threshold of the similar_elsewhere signal"
+    )
     as_of: str
     bits: int
     basis: str

@@ -55,6 +55,7 @@ from typing import Any
 import numpy as np
 
 from service.check.index import WatchIndex
+from service.check.service import DEFAULT_ELSEWHERE_THRESHOLD as DEFAULT_ELSEWHERE
 from service.check.service import CheckOptions, check_parsed
 from service.check.verdict import Verdict
 from service.chem.fingerprints import fingerprint as make_fingerprint
@@ -74,8 +75,25 @@ FINGERPRINTS: dict[str, tuple[str, int]] = {
 }
 """Fingerprints of the sweep: name -> (generator kind, radius; ignored by atom-pair and torsion)."""
 
-SIGNALS = ("controlled_by_class", "similarity", "class_near_miss", "controlled_elsewhere")
+SIGNALS = (
+    "controlled_by_class",
+    "similarity",
+    "class_near_miss",
+    "controlled_elsewhere",
+    "similar_elsewhere",
+    "class_elsewhere",
+)
 """The signals that count as a warning (plus ``controlled``: an isomer entry already listed)."""
+
+ORIGINAL_SIGNALS = frozenset(
+    ("controlled", "controlled_by_class", "similarity", "class_near_miss", "controlled_elsewhere")
+)
+"""The signals of the check before issue 18, for the before/after comparison."""
+
+THRESHOLD_SIGNALS = ("similarity", "similar_elsewhere")
+"""The signals re-derived from a similarity and a threshold; the others are fixed per verdict."""
+
+DEFAULT_ELSEWHERE_THRESHOLD = DEFAULT_ELSEWHERE
 
 THRESHOLDS = tuple(round(0.30 + 0.05 * i, 2) for i in range(13))
 """Similarity thresholds of the sweep: 0.30 to 0.90."""
@@ -239,6 +257,10 @@ def frozen_index(frozen: Snapshot, fps: FingerprintCache, name: str) -> WatchInd
 # --------------------------------------------------------------------------- verdicts
 
 
+Enabled = frozenset[str] | None
+"""The signals that count (None: all of them)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Reduced:
     """A check verdict in one jurisdiction, reduced to what the backtest needs."""
@@ -248,23 +270,46 @@ class Reduced:
     similarity: float  # nearest substance controlled in J at t (0.0 when there is none)
     nearest: dict[str, Any] | None
     class_key: str | None = None
+    elsewhere: float = 0.0  # nearest other substance controlled elsewhere at t
+    nearest_elsewhere: dict[str, Any] | None = None  # its name, similarity and where/since
 
-    def signals(self, threshold: float) -> list[str]:
-        """Signals that fire at a threshold (the check's rule: nearest similarity >= threshold)."""
+    def signals(
+        self,
+        threshold: float,
+        elsewhere_threshold: float = DEFAULT_ELSEWHERE,
+        enabled: Enabled = None,
+    ) -> list[str]:
+        """Signals that fire at the thresholds (the check's rule: nearest similarity >= threshold)."""
         out = list(self.fixed)
         if self.nearest is not None and self.similarity >= threshold:
             out.append("similarity")
+        if self.nearest_elsewhere is not None and self.elsewhere >= elsewhere_threshold:
+            out.append("similar_elsewhere")
+        if enabled is not None:
+            out = [x for x in out if x in enabled]
         return sorted(out, key=_signal_order)
 
-    def status_at(self, threshold: float) -> str:
-        """The check's status had it run at this threshold."""
+    def status_at(
+        self,
+        threshold: float,
+        elsewhere_threshold: float = DEFAULT_ELSEWHERE,
+        enabled: Enabled = None,
+    ) -> str:
+        """The check's status had it run at these thresholds."""
         if self.status in ("controlled", "controlled_by_class"):
             return self.status
-        return "lookalike" if self.warned(threshold) else "not_flagged"
+        return (
+            "lookalike" if self.warned(threshold, elsewhere_threshold, enabled) else "not_flagged"
+        )
 
-    def warned(self, threshold: float) -> bool:
-        """True when any signal fires at the threshold."""
-        return bool(self.fixed) or (self.nearest is not None and self.similarity >= threshold)
+    def warned(
+        self,
+        threshold: float,
+        elsewhere_threshold: float = DEFAULT_ELSEWHERE,
+        enabled: Enabled = None,
+    ) -> bool:
+        """True when any (enabled) signal fires at the thresholds."""
+        return bool(self.signals(threshold, elsewhere_threshold, enabled))
 
 
 def _signal_order(s: str) -> int:
@@ -277,14 +322,18 @@ def reduce_verdict(v: Verdict) -> Reduced:
     if v.status.is_controlled:
         fixed.append(v.status.value)
     else:
-        fixed += [r for r in v.reasons if r != "similarity"]
+        fixed += [r for r in v.reasons if r not in THRESHOLD_SIGNALS]
     near = v.neighbors[0] if v.neighbors else None
+    # the backtest checks with elsewhere_threshold 0: the evidence names the nearest one
+    other = next((e for e in v.why if e.signal == "similar_elsewhere"), None)
     return Reduced(
         status=v.status.value,
         fixed=tuple(sorted(fixed, key=_signal_order)),
         similarity=float(near.similarity) if near else 0.0,
         nearest=near.model_dump() if near else None,
         class_key=v.class_match.key if v.class_match else None,
+        elsewhere=float(other.similarity or 0.0) if other else 0.0,
+        nearest_elsewhere=other.model_dump(mode="json", exclude={"detail"}) if other else None,
     )
 
 
@@ -301,28 +350,50 @@ def _substance_parsed(s: SubstanceFact) -> Parsed:
 class BackgroundAt:
     """The background set checked against one frozen registry, in one jurisdiction."""
 
-    similarity: np.ndarray  # nearest-neighbour similarity per drug (0.0 without neighbour)
-    fixed: np.ndarray  # a threshold-independent signal fired
-    fixed_counts: dict[str, int]
+    similarity: np.ndarray  # nearest-neighbour similarity per drug (-1.0 without neighbour)
+    fixed: dict[str, np.ndarray]  # per threshold-independent signal: fired per drug
+    elsewhere: np.ndarray  # nearest other substance controlled elsewhere (-1.0 without one)
 
     @property
     def n(self) -> int:
         """Number of background drugs."""
         return int(self.similarity.shape[0])
 
-    def rate(self, threshold: float) -> float:
-        """Share of drugs flagged by any signal at a threshold."""
-        if self.n == 0:
-            return 0.0
-        return float(np.mean(self.fixed | (self.similarity >= threshold)))
+    def flagged(
+        self,
+        threshold: float,
+        elsewhere_threshold: float = DEFAULT_ELSEWHERE,
+        enabled: Enabled = None,
+    ) -> np.ndarray:
+        """Per drug: flagged by any (enabled) signal at the thresholds."""
+        out = np.zeros(self.n, dtype=bool)
+        for sig, fired in self.fixed.items():
+            if enabled is None or sig in enabled:
+                out |= fired
+        if enabled is None or "similarity" in enabled:
+            out |= self.similarity >= threshold
+        if enabled is None or "similar_elsewhere" in enabled:
+            out |= self.elsewhere >= elsewhere_threshold
+        return out
 
-    def signal_rate(self, signal: str, threshold: float) -> float:
-        """Share of drugs flagged by one signal at a threshold."""
+    def rate(
+        self,
+        threshold: float,
+        elsewhere_threshold: float = DEFAULT_ELSEWHERE,
+        enabled: Enabled = None,
+    ) -> float:
+        """Share of drugs flagged by any (enabled) signal at the thresholds."""
         if self.n == 0:
             return 0.0
-        if signal == "similarity":
-            return float(np.mean(self.similarity >= threshold))
-        return self.fixed_counts.get(signal, 0) / self.n
+        return float(np.mean(self.flagged(threshold, elsewhere_threshold, enabled)))
+
+    def signal_rate(
+        self, signal: str, threshold: float, elsewhere_threshold: float = DEFAULT_ELSEWHERE
+    ) -> float:
+        """Share of drugs flagged by one signal at the thresholds."""
+        if self.n == 0:
+            return 0.0
+        return self.rate(threshold, elsewhere_threshold, frozenset((signal,)))
 
 
 @dataclass(slots=True)
@@ -352,9 +423,16 @@ class Run:
     n_background: int
     dates: list[date] = field(default_factory=list)
 
-    def far(self, code: str, on: date, threshold: float) -> float:
+    def far(
+        self,
+        code: str,
+        on: date,
+        threshold: float,
+        elsewhere_threshold: float = DEFAULT_ELSEWHERE,
+        enabled: Enabled = None,
+    ) -> float:
         """False-alarm rate in a jurisdiction against the registry frozen on a day."""
-        return self.background[(on, code)].rate(threshold)
+        return self.background[(on, code)].rate(threshold, elsewhere_threshold, enabled)
 
 
 def later_controlled(snapshot: Snapshot, *, as_of: date, codes: Sequence[str]) -> list[LagRow]:
@@ -393,7 +471,14 @@ def run(
     for day in sorted({*dates, as_of}):
         frozen = freeze(snapshot, day)
         index = frozen_index(frozen, fps, fingerprint)
-        options = CheckOptions(as_of=day, jurisdictions=tuple(codes), threshold=1.0, top_k=1)
+        # thresholds 1 and 0: the similarity signals are re-derived at any threshold later
+        options = CheckOptions(
+            as_of=day,
+            jurisdictions=tuple(codes),
+            threshold=1.0,
+            top_k=1,
+            elsewhere_threshold=0.0,
+        )
         for r in by_date.get(day, []):
             s = by_key[r.key]
             result = check_parsed(
@@ -412,8 +497,8 @@ def run(
             continue
         seen[state] = day
         sims = {c: np.zeros(len(drugs)) for c in codes}
-        fixed = {c: np.zeros(len(drugs), dtype=bool) for c in codes}
-        counts: dict[str, dict[str, int]] = {c: {} for c in codes}
+        others = {c: np.full(len(drugs), -1.0) for c in codes}
+        fixed: dict[str, dict[str, np.ndarray]] = {c: {} for c in codes}
         for i, d in enumerate(drugs):
             result = check_parsed(
                 index,
@@ -426,11 +511,12 @@ def run(
                 red = reduce_verdict(v)
                 c = v.jurisdiction
                 sims[c][i] = red.similarity if red.nearest is not None else -1.0
-                fixed[c][i] = bool(red.fixed)
+                if red.nearest_elsewhere is not None:
+                    others[c][i] = red.elsewhere
                 for sig in red.fixed:
-                    counts[c][sig] = counts[c].get(sig, 0) + 1
+                    fixed[c].setdefault(sig, np.zeros(len(drugs), dtype=bool))[i] = True
         for c in codes:
-            bg[(day, c)] = BackgroundAt(sims[c], fixed[c], counts[c])
+            bg[(day, c)] = BackgroundAt(sims[c], fixed[c], others[c])
     trials.sort(key=lambda tr: (tr.row.jurisdiction, tr.t, tr.row.name))
     return Run(
         fingerprint=fingerprint,
@@ -497,9 +583,11 @@ def _mean(values: Sequence[float]) -> float | None:
     return round(statistics.fmean(values), 4) if values else None
 
 
-def trial_dict(tr: Trial, threshold: float) -> dict[str, Any]:
+def trial_dict(
+    tr: Trial, threshold: float, elsewhere_threshold: float = DEFAULT_ELSEWHERE
+) -> dict[str, Any]:
     """One test as plain data: the substance, its dates, the verdict at t and the lead time."""
-    r, v = tr.row, tr.verdict
+    r, v, e = tr.row, tr.verdict, elsewhere_threshold
     return {
         "name": r.name,
         "key": r.key,
@@ -512,18 +600,19 @@ def trial_dict(tr: Trial, threshold: float) -> dict[str, Any]:
         "control": r.outcome,
         "class_key": r.class_key,
         "citation": r.end_citation,
-        "status": v.status_at(threshold),
-        "signals": v.signals(threshold),
-        "warned": v.warned(threshold),
+        "status": v.status_at(threshold, e),
+        "signals": v.signals(threshold, e),
+        "warned": v.warned(threshold, e),
         "lead_months": _months(r.lag_days),
         "lead_months_min": _months(r.lag_days_min),
         "lead_months_max": _months(r.lag_days_max),
         "nearest": v.nearest,
+        "nearest_elsewhere": v.nearest_elsewhere,
         "nearest_anywhere": tr.nearest_anywhere,
     }
 
 
-def _why(tr: Trial, threshold: float) -> str:
+def _why(tr: Trial, threshold: float, elsewhere_threshold: float) -> str:
     v, r = tr.verdict, tr.row
     parts = []
     if v.nearest is None:
@@ -533,6 +622,13 @@ def _why(tr: Trial, threshold: float) -> str:
             f"nearest controlled in {r.jurisdiction}: {v.nearest['name']} at "
             f"{v.similarity:.2f} < {threshold:.2f}"
         )
+    other = v.nearest_elsewhere
+    if other is not None:
+        places = ", ".join(p["jurisdiction"] for p in other["where"])
+        parts.append(
+            f"nearest controlled elsewhere: {other['name']} ({places}) at "
+            f"{v.elsewhere:.2f} < {elsewhere_threshold:.2f}"
+        )
     if r.outcome == "class":
         parts.append(f"controlled later by the class definition {r.class_key}, not in force at t")
     elif not v.fixed:
@@ -540,16 +636,48 @@ def _why(tr: Trial, threshold: float) -> str:
     return "; ".join(parts)
 
 
-def _group(run: Run, trials: Sequence[Trial], code: str, threshold: float) -> dict[str, Any]:
-    warned = [tr for tr in trials if tr.verdict.warned(threshold)]
+def _combined(
+    run: Run,
+    trials: Sequence[Trial],
+    code: str,
+    threshold: float,
+    elsewhere_threshold: float,
+    enabled: Enabled,
+) -> dict[str, Any]:
+    """Recall, median lead and false-alarm rates (at t, today) of a set of signals together."""
+    e = elsewhere_threshold
+    warned = [tr for tr in trials if tr.verdict.warned(threshold, e, enabled)]
+    codes = [tr.row.jurisdiction for tr in trials] if trials or code == "all" else [code]
+    return {
+        "n_warned": len(warned),
+        "recall": _rate(len(warned), len(trials)),
+        "median_lead_months": _months(_quartiles([tr.row.lag_days for tr in warned])[1]),
+        "false_alarm_rate": _mean(
+            [run.far(tr.row.jurisdiction, tr.t, threshold, e, enabled) for tr in trials]
+        ),
+        "false_alarm_rate_now": _mean(
+            [run.far(c, run.as_of, threshold, e, enabled) for c in codes]
+        ),
+    }
+
+
+def _group(
+    run: Run,
+    trials: Sequence[Trial],
+    code: str,
+    threshold: float,
+    elsewhere_threshold: float = DEFAULT_ELSEWHERE,
+) -> dict[str, Any]:
+    e = elsewhere_threshold
+    warned = [tr for tr in trials if tr.verdict.warned(threshold, e)]
     q1, med, q3 = _quartiles([tr.row.lag_days for tr in warned])
-    far = _mean([run.far(tr.row.jurisdiction, tr.t, threshold) for tr in trials])
+    far = _mean([run.far(tr.row.jurisdiction, tr.t, threshold, e) for tr in trials])
     # per test, like the frozen rate (a jurisdiction without tests: its own rate)
     codes = [tr.row.jurisdiction for tr in trials] if trials or code == "all" else [code]
-    now_rates = [run.background[(run.as_of, c)].rate(threshold) for c in codes]
+    now_rates = [run.far(c, run.as_of, threshold, e) for c in codes]
     signals: dict[str, Any] = {}
     for sig in SIGNALS:
-        fired = [tr for tr in trials if sig in tr.verdict.signals(threshold)]
+        fired = [tr for tr in trials if sig in tr.verdict.signals(threshold, e)]
         sig_med = _quartiles([tr.row.lag_days for tr in fired])[1]
         signals[sig] = {
             "n_fired": len(fired),
@@ -557,20 +685,20 @@ def _group(run: Run, trials: Sequence[Trial], code: str, threshold: float) -> di
             "median_lead_months": _months(sig_med),
             "false_alarm_rate": _mean(
                 [
-                    run.background[(tr.t, tr.row.jurisdiction)].signal_rate(sig, threshold)
+                    run.background[(tr.t, tr.row.jurisdiction)].signal_rate(sig, threshold, e)
                     for tr in trials
                 ]
             ),
             "false_alarm_rate_now": _mean(
-                [run.background[(run.as_of, c)].signal_rate(sig, threshold) for c in codes]
+                [run.background[(run.as_of, c)].signal_rate(sig, threshold, e) for c in codes]
             ),
         }
     misses = []
     for tr in trials:
-        if tr.verdict.warned(threshold):
+        if tr.verdict.warned(threshold, e):
             continue
-        d = trial_dict(tr, threshold)
-        d["why"] = _why(tr, threshold)
+        d = trial_dict(tr, threshold, e)
+        d["why"] = _why(tr, threshold, e)
         misses.append(d)
     return {
         "jurisdiction": code,
@@ -584,7 +712,8 @@ def _group(run: Run, trials: Sequence[Trial], code: str, threshold: float) -> di
         "false_alarm_rate_now": _mean(now_rates),
         "n_background": run.n_background,
         "signals": signals,
-        "warned": [trial_dict(tr, threshold) for tr in warned],
+        "original_signals": _combined(run, trials, code, threshold, e, ORIGINAL_SIGNALS),
+        "warned": [trial_dict(tr, threshold, e) for tr in warned],
         "misses": misses,
     }
 
@@ -599,18 +728,24 @@ DATE_RULE = (
 
 
 def summarize(
-    run: Run, *, threshold: float, jurisdictions: Sequence[str] | None = None
+    run: Run,
+    *,
+    threshold: float,
+    jurisdictions: Sequence[str] | None = None,
+    elsewhere_threshold: float = DEFAULT_ELSEWHERE,
 ) -> dict[str, Any]:
     """The backtest at one threshold: per jurisdiction, pooled, with misses (the JSON contract)."""
     codes = [j.upper() for j in jurisdictions] if jurisdictions else run.codes
+    e = elsewhere_threshold
     per = [
-        _group(run, [tr for tr in run.trials if tr.row.jurisdiction == c], c, threshold)
+        _group(run, [tr for tr in run.trials if tr.row.jurisdiction == c], c, threshold, e)
         for c in codes
     ]
     pooled = [tr for tr in run.trials if tr.row.jurisdiction in codes]
     return {
         "fingerprint": run.fingerprint,
         "threshold": threshold,
+        "elsewhere_threshold": e,
         "as_of": run.as_of.isoformat(),
         "bits": run.bits,
         "basis": "global",
@@ -619,8 +754,33 @@ def summarize(
         "background": "ChEMBL approved drugs (CC BY-SA 3.0), minus registry substances and class members",
         "dates": [d.isoformat() for d in run.dates],
         "jurisdictions": per,
-        "overall": _group(run, pooled, "all", threshold),
+        "overall": _group(run, pooled, "all", threshold, e),
     }
+
+
+def elsewhere_rows(
+    run: Run,
+    *,
+    threshold: float,
+    elsewhere_thresholds: Sequence[float] = THRESHOLDS,
+) -> list[dict[str, Any]]:
+    """The curve of `similar_elsewhere`: per threshold of its own (the similarity signal at
+    `threshold`), the signal alone and all signals together, per jurisdiction and pooled."""
+    out = []
+    codes = sorted({tr.row.jurisdiction for tr in run.trials})
+    groups = [(c, [tr for tr in run.trials if tr.row.jurisdiction == c]) for c in codes]
+    groups.append(("all", list(run.trials)))
+    alone = frozenset(("similar_elsewhere",))
+    for e in elsewhere_thresholds:
+        out.append(
+            {
+                "elsewhere_threshold": e,
+                "threshold": threshold,
+                "alone": {c: _combined(run, t, c, threshold, e, alone) for c, t in groups},
+                "combined": {c: _combined(run, t, c, threshold, e, None) for c, t in groups},
+            }
+        )
+    return out
 
 
 def sweep_rows(
@@ -632,8 +792,10 @@ def sweep_rows(
         codes = sorted({tr.row.jurisdiction for tr in r.trials})
         per_test = [tr.row.jurisdiction for tr in r.trials]
         for t in thresholds:
-            warned = [tr for tr in r.trials if tr.verdict.warned(t)]
-            by_sim = [tr for tr in r.trials if "similarity" in tr.verdict.signals(t)]
+            # both similarity signals at the same threshold (`similar_elsewhere` has its own
+            # curve at the service's fingerprint: elsewhere_rows)
+            warned = [tr for tr in r.trials if tr.verdict.warned(t, t)]
+            by_sim = [tr for tr in r.trials if "similarity" in tr.verdict.signals(t, t)]
             out.append(
                 {
                     "fingerprint": r.fingerprint,
@@ -646,15 +808,15 @@ def sweep_rows(
                         _quartiles([tr.row.lag_days for tr in warned])[1]
                     ),
                     "false_alarm_rate": _mean(
-                        [r.far(tr.row.jurisdiction, tr.t, t) for tr in r.trials]
+                        [r.far(tr.row.jurisdiction, tr.t, t, t) for tr in r.trials]
                     ),
-                    "false_alarm_rate_now": _mean(
-                        [r.background[(r.as_of, c)].rate(t) for c in per_test]
-                    ),
+                    "false_alarm_rate_now": _mean([r.far(c, r.as_of, t, t) for c in per_test]),
                     "by_jurisdiction": {
                         c: _rate(
                             sum(
-                                tr.verdict.warned(t) for tr in r.trials if tr.row.jurisdiction == c
+                                tr.verdict.warned(t, t)
+                                for tr in r.trials
+                                if tr.row.jurisdiction == c
                             ),
                             sum(tr.row.jurisdiction == c for tr in r.trials),
                         )

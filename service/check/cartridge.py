@@ -244,6 +244,24 @@ class CartridgeQuery:
             )
         return out
 
+    def neighbors_among(self, ids: list[int], k: int) -> list[Neighbor]:
+        """The k most similar substances among ids (sorted), like the in-memory ranking."""
+        if not ids or k <= 0:
+            return []
+        if self._fp is None:
+            self._fp = fingerprint_bytes(self.mol, self.search.radius, self.search.bits)
+        with self.search.connect() as conn:
+            rows = conn.execute(_NEAREST, {"fp": self._fp, "ids": ids, "k": k}).all()
+        return [
+            Neighbor(
+                name=self.index.by_id[sid].name,
+                inchikey=self.index.by_id[sid].inchikey,
+                id=sid,
+                similarity=round(sim, 4),
+            )
+            for sid, sim in rows
+        ]
+
     def may_match(self, class_id: int) -> bool:
         """False only when the database says the query lacks the class's scaffold."""
         if self._classes is None:

@@ -109,10 +109,29 @@ class WatchIndex:
             self._controlled[key] = found
         return found
 
+    def controlled_elsewhere_positions(self, jurisdiction: str, on: Any) -> frozenset[int]:
+        """Positions of substances controlled on a day in some jurisdiction other than J; cached."""
+        key = ("~" + jurisdiction, on)  # "~": no jurisdiction code starts with it
+        found = self._controlled.get(key)
+        if found is None:
+            found = frozenset(
+                i
+                for i, s in enumerate(self.snapshot.substances)
+                if any(j != jurisdiction for j in _jurisdictions_in_force(s, on))
+            )
+            if len(self._controlled) > 4096:
+                self._controlled.clear()
+            self._controlled[key] = found
+        return found
+
     def lookup_name(self, text: str) -> SubstanceFact | None:
         """A substance by preferred name, synonym, CAS number, key or InChIKey (case-insensitive)."""
         t = text.strip()
         return self.by_name.get(t.casefold()) or self.by_inchikey.get(t.upper())
+
+
+def _jurisdictions_in_force(s: SubstanceFact, on: Any) -> list[str]:
+    return [a.jurisdiction for a in s.controlled_anywhere(on)]
 
 
 def registry_version(session: Session) -> str:

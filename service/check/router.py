@@ -48,6 +48,7 @@ def _options(body: CheckRequest | BatchRequest, settings: Settings) -> service.C
         jurisdictions=codes,
         threshold=settings.similarity_threshold if body.threshold is None else body.threshold,
         top_k=body.top_k,
+        elsewhere_threshold=settings.elsewhere_threshold,
     )
 
 

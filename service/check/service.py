@@ -13,8 +13,12 @@ Per jurisdiction J and as-of date d, in this order:
    Structural membership always needs legal review, and says so.
 3. `lookalike` — neither, but the query is at least `threshold`-similar (Tanimoto,
    Morgan) to a substance controlled in J on d, or it is controlled in another
-   jurisdiction on d, or it is a near miss of a class definition of J in force on d.
-   `reasons` lists which (`similarity`, `controlled_elsewhere`, `class_near_miss`).
+   jurisdiction on d, or it is a near miss of a class definition of J in force on d, or
+   it is at least `elsewhere_threshold`-similar to another substance controlled in some
+   other jurisdiction on d, or it is a member or near miss of a class definition of
+   another jurisdiction in force on d. `reasons` lists which (`similarity`,
+   `controlled_elsewhere`, `class_near_miss`, `similar_elsewhere`, `class_elsewhere`), and
+   `why` says, per reason, what it points to, where and since when.
 4. `not_flagged` — none of these.
 
 Every verdict carries the nearest substances controlled in J on d, with similarities.
@@ -34,10 +38,12 @@ from service.check.verdict import (
     ClassMatchOut,
     ClauseOut,
     Elsewhere,
+    Evidence,
     InterpretedName,
     MatchedSubstance,
     NearMiss,
     Neighbor,
+    Place,
     Reason,
     RegistryRef,
     Status,
@@ -50,22 +56,30 @@ from service.chem.names import NameUnreadable, looks_systematic
 from service.chem.standardize import identity, parse_smiles
 from service.config import Settings
 from service.errors import require_jurisdictions
-from service.registry.snapshot import SubstanceFact
+from service.registry.snapshot import Act, SubstanceFact
 
 STATUSES = tuple(Status)
 DEFAULT_TOP_K = 5
 DEFAULT_THRESHOLD: float = Settings.model_fields["similarity_threshold"].default
+DEFAULT_ELSEWHERE_THRESHOLD: float = Settings.model_fields["elsewhere_threshold"].default
+"""Tanimoto (Morgan) at which resemblance to a substance controlled in another jurisdiction
+warns (`similar_elsewhere`); chosen on the backtest curve (docs/backtest.md)."""
 DEPICTION_PATH = "/check/depiction.svg"  # the check router's drawing of a query
 
 
 @dataclass(frozen=True, slots=True)
 class CheckOptions:
-    """What to check against: jurisdictions (None = all), as-of date, threshold, top-k."""
+    """What to check against: jurisdictions (None = all), as-of date, thresholds, top-k.
+
+    `threshold` is for substances controlled in the jurisdiction itself, `elsewhere_threshold`
+    for substances controlled only in another one.
+    """
 
     as_of: date
     jurisdictions: tuple[str, ...] | None = None
     threshold: float = DEFAULT_THRESHOLD
     top_k: int = DEFAULT_TOP_K
+    elsewhere_threshold: float = DEFAULT_ELSEWHERE_THRESHOLD
 
 
 def resolve(
@@ -212,6 +226,7 @@ def check_parsed(
         if s is not exact and s.stereo != "exact"
     ]
     candidates = ([exact] if exact else []) + same_skeleton
+    own_ids = {s.id for s in candidates}  # the query itself is `controlled_elsewhere`, not similar
     day = options.as_of
     k = options.top_k
     if index.search is None:  # in memory: Tanimoto to every entry, ranked once
@@ -223,6 +238,14 @@ def check_parsed(
         def nearest(code: str) -> list[Neighbor]:
             return _neighbors(index, sims, ranked, code, day, k)
 
+        def nearest_elsewhere(code: str) -> tuple[int, float] | None:
+            allowed = index.controlled_elsewhere_positions(code, day)
+            subs = index.snapshot.substances
+            for i in ranked:
+                if i in allowed and subs[i].id not in own_ids:
+                    return subs[i].id, round(sims[i], 4)
+            return None
+
         def may_match(class_id: int) -> bool:
             return True  # CompiledClass.match tests the scaffold first itself
 
@@ -231,11 +254,31 @@ def check_parsed(
         nearest = lambda code: db.neighbors(code, day, k)  # noqa: E731
         may_match = db.may_match
 
+        def nearest_elsewhere(code: str) -> tuple[int, float] | None:
+            subs = index.snapshot.substances
+            ids = sorted(
+                subs[i].id
+                for i in index.controlled_elsewhere_positions(code, day)
+                if subs[i].id not in own_ids
+            )
+            found = db.neighbors_among(ids, 1)
+            return (found[0].id, found[0].similarity) if found else None
+
     # what each candidate identity is controlled by, per jurisdiction, on the day
     controlled_here: dict[str, tuple[SubstanceFact, Any]] = {}
     for s in candidates:
         for act in s.controlled_anywhere(day):
             controlled_here.setdefault(act.jurisdiction, (s, act))
+
+    # class definitions in force anywhere on the day, each matched at most once per query
+    classes_today = [(c, a) for c in snap.classes if (a := c.act_in_force(day)) is not None]
+    matches: dict[int, Any] = {}
+
+    def class_result(cls: Any) -> Any:
+        found = matches.get(cls.id)
+        if found is None:
+            found = matches[cls.id] = cls.compiled.match(parsed.mol)
+        return found
 
     verdicts: list[Verdict] = []
     for code in codes:
@@ -261,11 +304,14 @@ def check_parsed(
             )
             continue
         near: list[NearMiss] = []
+        near_why: list[Evidence] = []
         class_match: ClassMatchOut | None = None
-        for cls, act in snap.classes_in_force(code, day):
+        for cls, act in classes_today:
+            if cls.jurisdiction != code:
+                continue
             if not may_match(cls.id):
                 continue  # no scaffold: neither a member nor a near miss
-            m = cls.compiled.match(parsed.mol)
+            m = class_result(cls)
             if m.member:
                 class_match = ClassMatchOut(
                     key=cls.key,
@@ -282,6 +328,15 @@ def check_parsed(
                 break
             if m.near_miss:
                 near.append(NearMiss(key=cls.key, name=cls.name, reason=m.near_miss_reason))
+                near_why.append(
+                    Evidence(
+                        signal="class_near_miss",
+                        name=cls.name,
+                        key=cls.key,
+                        detail=m.near_miss_reason,
+                        where=[_place(act)],
+                    )
+                )
         if class_match is not None:
             verdicts.append(
                 Verdict(
@@ -298,12 +353,41 @@ def check_parsed(
             if j != code
         ]
         reasons: list[Reason] = []
+        why: list[Evidence] = []
         if neighbors and neighbors[0].similarity >= options.threshold:
             reasons.append("similarity")
+            first = neighbors[0]
+            why.append(
+                _similar("similarity", index, first.id, first.similarity, day, code=code, here=True)
+            )
         if elsewhere:
             reasons.append("controlled_elsewhere")
+            s = next(s for j, (s, _) in sorted(controlled_here.items()) if j != code)
+            where = [_place(a) for j, (_, a) in sorted(controlled_here.items()) if j != code]
+            why.append(Evidence(signal="controlled_elsewhere", name=s.name, key=s.key, where=where))
         if near:
             reasons.append("class_near_miss")
+            why += near_why
+        other = nearest_elsewhere(code)
+        if other is not None and other[1] >= options.elsewhere_threshold:
+            reasons.append("similar_elsewhere")
+            why.append(_similar("similar_elsewhere", index, *other, day, code=code, here=False))
+        classes_elsewhere = [
+            Evidence(
+                signal="class_elsewhere",
+                name=cls.name,
+                key=cls.key,
+                detail="member" if m.member else m.near_miss_reason,
+                where=[_place(act)],
+            )
+            for cls, act in classes_today
+            if cls.jurisdiction != code
+            and may_match(cls.id)
+            and ((m := class_result(cls)).member or m.near_miss)
+        ]
+        if classes_elsewhere:
+            reasons.append("class_elsewhere")
+            why += classes_elsewhere
         verdicts.append(
             Verdict(
                 jurisdiction=code,
@@ -312,6 +396,7 @@ def check_parsed(
                 controlled_elsewhere=elsewhere,
                 near_misses=near,
                 neighbors=neighbors,
+                why=why,
             )
         )
 
@@ -330,6 +415,31 @@ def check_parsed(
         verdicts=verdicts,
         interpreted_as=interpretation(parsed, query),
     )
+
+
+def _place(act: Act) -> Place:
+    return Place(
+        jurisdiction=act.jurisdiction, in_force_from=act.effective_date, citation=act.citation
+    )
+
+
+def _similar(
+    signal: Reason,
+    index: WatchIndex,
+    substance_id: int,
+    similarity: float,
+    day: date,
+    *,
+    code: str,
+    here: bool,
+) -> Evidence:
+    """Why a similarity signal fired: the listed neighbour, where (in J, or else) and since when."""
+    s = index.by_id[substance_id]
+    where = sorted(
+        (_place(a) for a in s.controlled_anywhere(day) if (a.jurisdiction == code) == here),
+        key=lambda p: p.jurisdiction,
+    )
+    return Evidence(signal=signal, name=s.name, key=s.key, similarity=similarity, where=where)
 
 
 def _neighbors(

@@ -28,7 +28,16 @@ class Status(StrEnum):
         return self in (Status.CONTROLLED, Status.CONTROLLED_BY_CLASS)
 
 
-Reason = Literal["similarity", "controlled_elsewhere", "class_near_miss"]
+Reason = Literal[
+    "similarity",
+    "controlled_elsewhere",
+    "class_near_miss",
+    "similar_elsewhere",
+    "class_elsewhere",
+]
+"""Why a lookalike is flagged. The first three are the original signals; `similar_elsewhere`
+(resembles a substance controlled in another jurisdiction) and `class_elsewhere` (a member or
+near miss of a class law in force in another jurisdiction) were added after them."""
 
 
 class _Frozen(BaseModel):
@@ -105,6 +114,33 @@ class NearMiss(_Frozen):
     reason: str | None
 
 
+class Place(_Frozen):
+    """Where and since when a listed substance or class law is in force."""
+
+    jurisdiction: str
+    in_force_from: date = Field(description="first day the act is certainly in force")
+    citation: str
+
+
+class Evidence(_Frozen):
+    """Why one signal fired: the listed substance or class law it points to, where, since when."""
+
+    signal: Reason
+    name: str = Field(description="the listed substance or the class definition")
+    key: str
+    similarity: float | None = Field(
+        default=None, description="Tanimoto similarity to the listed substance (similarity signals)"
+    )
+    detail: str | None = Field(
+        default=None, description="for a class: `member`, or the clause the query fails"
+    )
+    where: list[Place] = Field(description="jurisdictions controlling it on the day, with dates")
+
+
+def _empty(v: list[Evidence]) -> bool:
+    return not v
+
+
 class Verdict(_Frozen):
     """The status of the query in one jurisdiction on the as-of day."""
 
@@ -116,6 +152,12 @@ class Verdict(_Frozen):
     controlled_elsewhere: list[Elsewhere] = []
     near_misses: list[NearMiss] = []
     neighbors: list[Neighbor] = []
+    why: list[Evidence] = Field(
+        default_factory=list,
+        exclude_if=_empty,
+        description="one entry per reason of a lookalike: what it points to, where and since when "
+        "(absent when there is no reason)",
+    )
 
 
 class RegistryRef(_Frozen):

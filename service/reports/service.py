@@ -143,7 +143,11 @@ def build_lookalikes(
             if v.status.is_controlled:
                 continue
             elsewhere = [_control(j, w) for j, w in sorted(controlled_in.items()) if j != code]
-            reasons = set(v.reasons) | ({"controlled_elsewhere"} if elsewhere else set())
+            # the report lists the original three reasons; the check's later signals
+            # (`similar_elsewhere`, `class_elsewhere`) are not in it yet (issue 18)
+            reasons = (set(v.reasons) & set(REASONS)) | (
+                {"controlled_elsewhere"} if elsewhere else set()
+            )
             if reasons:
                 rows[code].append(
                     _row(s, v, [r for r in REASONS if r in reasons], elsewhere, params, flagged)

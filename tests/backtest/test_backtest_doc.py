@@ -39,6 +39,7 @@ def _doc() -> str:
         default_threshold=0.40,
         runs=[run],
         figure="backtest.svg",
+        elsewhere_threshold=0.40,
     )
 
 
@@ -55,7 +56,13 @@ def test_the_document_carries_the_hand_count() -> None:
     # one of the two background drugs flagged
     assert "| US | 3 | 2 | 0.67 | 9.0 (7.5 to 10.5) | 50.00% | 50.00% |\n" in doc
     assert "| all | 3 | 2 | 0.67 | 9.0 (7.5 to 10.5) | 50.00% | 50.00% |\n" in doc
-    assert "| US | 0 (FA 0.00%) | 2 (FA 50.00%) | 0 (FA 0.00%) | 0 (FA 0.00%) |\n" in doc
+    assert (
+        "| US | 0 (FA 0.00%) | 2 (FA 50.00%) | 0 (FA 0.00%) | 0 (FA 0.00%) | 0 (FA 0.00%) "
+        "| 0 (FA 0.00%) |\n" in doc
+    )
+    # nothing is controlled outside the US: the new signals add nothing, before = after
+    assert "| US | 0.67 | 50.00% / 50.00% | 0.67 | 50.00% / 50.00% | 9.0 |\n" in doc
+    assert "| 0.40 (default) | 0.67 | 0.67 | 50.00% / 50.00% | 0.00 | 0.00% / 0.00% |\n" in doc
     assert "### Misses (1)\n" in doc
     assert (
         "| US | mt-45 | 2013-10 | 2018-01-12 (individual) | fentanyl (0.23) | fentanyl (0.23) [US] |"

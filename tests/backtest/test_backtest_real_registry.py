@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from service.app import create_app
 from service.backtest.cache import BacktestCache
+from service.check.service import DEFAULT_ELSEWHERE_THRESHOLD
 from service.cli import app as cli_app
 from service.config import Settings, get_settings
 from service.paths import schedules_dir
@@ -66,7 +67,13 @@ def test_summary_endpoint_is_cached_per_registry_version(client: TestClient) -> 
     # preceded by a 2015 temporary order) resembles fentanyl (US Schedule II since 1971)
     warned = {w["key"]: w for w in us["warned"]}
     assert "acetylfentanyl" in warned
-    assert warned["acetylfentanyl"]["signals"] == ["similarity"]
+    # and fentanyl is controlled elsewhere too (UN Single Convention, 1961): similar_elsewhere
+    assert warned["acetylfentanyl"]["signals"] == ["similarity", "similar_elsewhere"]
+    other = warned["acetylfentanyl"]["nearest_elsewhere"]
+    assert other["name"] == "Fentanyl"
+    assert "UN" in [p["jurisdiction"] for p in other["where"]]
+    assert all(p["in_force_from"] <= "2013-01-01" for p in other["where"])
+    assert data["elsewhere_threshold"] == DEFAULT_ELSEWHERE_THRESHOLD
     assert warned["acetylfentanyl"]["t"] == "2013-01-01"
     assert us["false_alarm_rate"] <= 0.01
     cache: BacktestCache = client.app.state.backtest_cache  # type: ignore[attr-defined]

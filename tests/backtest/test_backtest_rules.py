@@ -217,6 +217,59 @@ def test_control_elsewhere_before_t_is_a_signal() -> None:
     )  # never itself
 
 
+def test_resemblance_to_a_control_elsewhere_before_t_is_a_signal() -> None:
+    # fentanyl listed in China only (2010); acetylfentanyl first reported June 2015 and
+    # listed in the US in 2016: in the US at t it resembles what China controls
+    fent = sub("fentanyl", FENTANYL, [act("2010-01-01", j="CN")])
+    acetyl = sub("acetylfentanyl", ACETYLFENTANYL, [act("2016-06-15")], ["2015-06"])
+    s = sim(ACETYLFENTANYL, FENTANYL)
+    bg = drugs(ASPIRIN, VALERYLFENTANYL)
+    run = bt.run(registry([fent, acetyl]), as_of=AS_OF, background=bg, jurisdictions=["US"])
+    tr = trial(run, "acetylfentanyl")
+    assert tr.verdict.nearest is None  # nothing controlled in the US at t
+    assert tr.verdict.elsewhere == pytest.approx(s, abs=1e-4)
+    other = tr.verdict.nearest_elsewhere
+    assert other is not None and other["name"] == "fentanyl"
+    assert other["where"] == [
+        {"jurisdiction": "CN", "in_force_from": "2010-01-01", "citation": "CN 2010-01-01"}
+    ]
+    e = tr.verdict.elsewhere  # rounded to 4 decimals, as the check reports it
+    assert tr.verdict.signals(0.99, elsewhere_threshold=e) == ["similar_elsewhere"]
+    assert tr.verdict.signals(0.99, elsewhere_threshold=e + 0.01) == []
+    # the original signals alone miss it
+    assert not tr.verdict.warned(0.99, e, bt.ORIGINAL_SIGNALS)
+    us = bt.summarize(run, threshold=0.99, elsewhere_threshold=0.40)["jurisdictions"][0]
+    assert (us["n_warned"], us["original_signals"]["n_warned"]) == (1, 0)
+    assert us["signals"]["similar_elsewhere"]["n_fired"] == 1
+    # valerylfentanyl resembles fentanyl too: a false alarm of this signal alone
+    assert sim(VALERYLFENTANYL, FENTANYL) >= 0.40 > sim(ASPIRIN, FENTANYL)
+    assert us["signals"]["similar_elsewhere"]["false_alarm_rate"] == 0.5
+    assert us["signals"]["similarity"]["false_alarm_rate"] == 0.0
+
+
+def test_resemblance_elsewhere_sees_no_later_act() -> None:
+    # China lists fentanyl only after acetylfentanyl's first report: no signal at t
+    fent = sub("fentanyl", FENTANYL, [act("2015-07-01", j="CN")])
+    acetyl = sub("acetylfentanyl", ACETYLFENTANYL, [act("2016-06-15")], ["2015-06"])
+    run = bt.run(registry([fent, acetyl]), as_of=AS_OF, background=[], jurisdictions=["US"])
+    tr = trial(run, "acetylfentanyl")
+    assert tr.verdict.nearest_elsewhere is None
+    assert not tr.verdict.warned(0.0, 0.0)
+
+
+def test_a_class_law_in_force_elsewhere_is_a_signal() -> None:
+    # the US fentanyl-related-substances class (2018) covers valerylfentanyl, first
+    # reported in 2019 and listed in China later: in China at t, a member of a US class law
+    fent = sub("fentanyl", FENTANYL, [act("1971-05-01")])
+    valeryl = sub("valerylfentanyl", VALERYLFENTANYL, [act("2020-01-01", j="CN")], ["2019"])
+    snap = registry([fent, valeryl], [frs("2018-02-06")])
+    run = bt.run(snap, as_of=AS_OF, background=[], jurisdictions=["CN"])
+    tr = trial(run, "valerylfentanyl", "CN")
+    assert tr.verdict.fixed == ("class_elsewhere",)
+    assert tr.verdict.warned(0.99, 0.99)
+    assert not tr.verdict.warned(0.99, 0.99, bt.ORIGINAL_SIGNALS)
+
+
 def test_counterfactual_class_law_from_an_earlier_day() -> None:
     cls = frs("2018-02-06")
     fent = sub("fentanyl", FENTANYL, [act("1971-05-01")])

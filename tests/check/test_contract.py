@@ -2,7 +2,8 @@
 
 `tests/fixtures/contract/recorded.json` was recorded from the service before the verdict
 became a typed value; every answer must stay byte-for-byte the same JSON (keys, order of
-verdicts and neighbours, numbers), on the in-memory search and on the PostgreSQL cartridge.
+verdicts and neighbours, numbers), on the in-memory search and on the PostgreSQL cartridge,
+once the additive reasons and `why` of issue 18 are taken out (see `ADDED_REASONS`).
 The registry is a small fixed copy (`tests/fixtures/contract/registry`) and the threshold
 is the one the recording was made with (0.45), so the recording does not move when
 `schedules/` grows or the default threshold changes.
@@ -10,6 +11,7 @@ is the one the recording was made with (0.45), so the recording does not move wh
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -73,10 +75,48 @@ def test_recording_covers_every_status() -> None:
     assert statuses == {"controlled", "controlled_by_class", "lookalike", "not_flagged"}
 
 
+# Issue 18 added two reasons after the recording (`similar_elsewhere`, `class_elsewhere`,
+# appended after the original ones) and `why`, present only on a verdict with reasons. They
+# are additive: with them taken out every answer is the recording, byte for byte, and no
+# status moved. Which pinned verdicts gained which reason is pinned here too, so a change
+# in the new signals is as visible as a change in the old ones.
+NEW_REASONS = ("similar_elsewhere", "class_elsewhere")
+ADDED_REASONS: dict[str, dict[str, list[str]]] = {
+    "controlled": {"CN": ["similar_elsewhere"]},
+    "controlled_salt_by_name": {
+        "EU": ["similar_elsewhere"],
+        "UK": ["similar_elsewhere"],
+        "UN": ["similar_elsewhere"],
+    },
+    "lookalike": {"US": ["similar_elsewhere"], "CN": ["similar_elsewhere"]},
+    "class_near_miss": {"US": ["class_elsewhere"]},
+}
+
+
+def _without_additions(body: Any) -> tuple[Any, dict[str, list[str]]]:
+    """The answer with the issue-18 additions taken out, and the reasons it added per verdict."""
+    body = copy.deepcopy(body)
+    added: dict[str, list[str]] = {}
+    for v in body.get("verdicts", []) if isinstance(body, dict) else []:
+        why = v.pop("why", None)
+        new = [r for r in v["reasons"] if r in NEW_REASONS]
+        old = [r for r in v["reasons"] if r not in NEW_REASONS]
+        assert v["reasons"] == old + new  # appended, never interleaved
+        assert (why is None) == (not v["reasons"])
+        if why is not None:
+            assert {e["signal"] for e in why} == set(v["reasons"])
+        if new:
+            added[v["jurisdiction"]] = new
+        v["reasons"] = old
+    return body, added
+
+
 @pytest.mark.parametrize("name", sorted(QUERIES["check"]))
 def test_check_answers_as_recorded(contract_client: TestClient, name: str) -> None:
     r = contract_client.post("/check", json=QUERIES["check"][name])
-    assert (r.status_code, r.json()) == (RECORDED[name]["status_code"], RECORDED[name]["body"])
+    body, added = _without_additions(r.json())
+    assert (r.status_code, body) == (RECORDED[name]["status_code"], RECORDED[name]["body"])
+    assert added == ADDED_REASONS.get(name, {})
 
 
 def test_batch_answers_as_recorded(contract_client: TestClient) -> None:

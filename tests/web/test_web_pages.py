@@ -379,3 +379,15 @@ def test_pages_work_on_an_index_without_fingerprints(web_client: TestClient) -> 
         x.id for x, _ in pages.search(full, q="CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1C",
                                       family=None, jurisdiction=None, on=on).similar
     ]
+
+
+def test_check_page_says_why_a_lookalike_is_flagged(web_client: TestClient) -> None:
+    """2-methyl AP-237 in 2022: in the UK it resembles AP-237, listed in China since 2014."""
+    r = web_client.get(
+        "/check-page",
+        params={"structures": "CCCC(=O)N1C(C)CN(CC=Cc2ccccc2)CC1", "as_of": "2022-01-01"},
+    )
+    assert r.status_code == 200
+    uk = r.text.split('<th scope="row">UK</th>', 1)[1].split("</tr>", 1)[0]
+    assert '<ul class="why">' in uk
+    assert re.search(r"similar elsewhere: AP-237 \(0\.\d\d\) — CN since 2014-01-01", uk)
