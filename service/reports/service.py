@@ -143,8 +143,9 @@ def build_lookalikes(
             if v.status.is_controlled:
                 continue
             elsewhere = [_control(j, w) for j, w in sorted(controlled_in.items()) if j != code]
-            # the report lists the original three reasons; the check's later signals
-            # (`similar_elsewhere`, `class_elsewhere`) are not in it yet (issue 18)
+            # the report ranks by the original three reasons; the check's later signals
+            # (`similar_elsewhere`, `class_elsewhere`) are in each row's `why`, not yet in its
+            # selection or ranking (their report tests are still to be recomputed)
             reasons = (set(v.reasons) & set(REASONS)) | (
                 {"controlled_elsewhere"} if elsewhere else set()
             )
@@ -236,6 +237,7 @@ def _row(
         "max_similarity": neighbors[0]["similarity"] if neighbors else 0.0,
         "controlled_elsewhere": elsewhere,
         "near_misses": [m.model_dump(mode="json") for m in verdict.near_misses],
+        "why": [e.model_dump(mode="json") for e in verdict.why],
         "first_appearance": {
             "date": str(PartialDate.of(first.earliest, first.precision)),
             "place": first.place,

@@ -184,3 +184,15 @@ def test_failed_run_keeps_the_previous_report(
         total, listed = reports.list_reports(session)
     assert total == 2
     assert [r.status for r in listed] == ["failed", "succeeded"]
+
+
+def test_each_row_says_why_with_where_and_since_when(engine: Engine, settings: Settings) -> None:
+    report = reports.run_lookalikes(engine, settings, as_of=AS_OF, index=index_for(engine, settings))
+    row = _row(report, "US", "Acetylfentanyl")
+    signals = {e["signal"] for e in row["why"]}
+    assert set(row["reasons"]) <= signals  # every reason the row is listed for is explained
+    similar = next(e for e in row["why"] if e["signal"] == "similarity")
+    assert similar["name"] == row["neighbors"][0]["name"]
+    assert similar["similarity"] == row["neighbors"][0]["similarity"]
+    assert {w["jurisdiction"] for w in similar["where"]} >= {"US"}
+    assert all(w["in_force_from"] <= "2026-01-01" for e in row["why"] for w in e["where"])
