@@ -49,6 +49,7 @@ from service.check.verdict import (
     Status,
     Verdict,
 )
+from service.chem.drugnames import approved_drug_smiles
 from service.chem.errors import StructureError
 from service.chem.fingerprints import fingerprint, tanimoto_many
 from service.chem.inputs import CAS, INCHIKEY, Parsed, detect, read_structure
@@ -100,7 +101,7 @@ def resolve(
         if input_type in ("cas", "inchikey"):
             raise StructureError(f"no substance named {text.strip()[:100]!r} in the registry")
         if input_type == "name":
-            return _read_name(text), None
+            return _approved_drug(text) or _read_name(text), None
     try:
         parsed = read_structure(text, input_type)
     except StructureError as exc:
@@ -110,6 +111,9 @@ def resolve(
             and "\x00" not in text
             and _looks_like_name(text)
         ):
+            drug = _approved_drug(text)
+            if drug is not None:
+                return drug, None
             neither = (
                 f"not a name, synonym or CAS number in the registry, and not a structure ({exc})"
             )
@@ -145,6 +149,15 @@ def is_one_name(index: WatchIndex, line: str) -> bool:
     )
 
 
+def _approved_drug(text: str) -> Parsed | None:
+    """An approved drug's name (ChEMBL) read as its structure, or None."""
+    smiles = approved_drug_smiles(text)
+    if smiles is None:
+        return None
+    p = read_structure(smiles, "smiles")
+    return Parsed(p.mol, p.identity, "name", smiles, "chembl")
+
+
 def _read_name(text: str) -> Parsed:
     """A name asked for as one (not in the registry): read by OPSIN, or NameUnreadable."""
     try:
@@ -163,6 +176,7 @@ def interpretation(parsed: Parsed, query: str) -> InterpretedName | None:
         return None
     return InterpretedName(
         name=query.strip(),
+        by="chembl" if parsed.read_by == "chembl" else "opsin",
         smiles=parsed.read_as,
         depiction=f"{DEPICTION_PATH}?{urlencode({'structure': parsed.read_as})}",
     )

@@ -173,8 +173,11 @@ class InterpretedName(_Frozen):
     """How a systematic name was read: the structure OPSIN gave for it, and its picture."""
 
     name: str = Field(description="the name as given")
-    by: Literal["opsin"] = Field(default="opsin", description="what read the name")
-    smiles: str = Field(description="the SMILES OPSIN read the name as, before standardizing")
+    by: Literal["opsin", "chembl"] = Field(
+        default="opsin",
+        description="what read the name: OPSIN (a systematic name) or ChEMBL's approved drugs",
+    )
+    smiles: str = Field(description="the SMILES the name was read as, before standardizing")
     depiction: str = Field(description="URL of the structure drawn as SVG")
 
 

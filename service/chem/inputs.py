@@ -34,6 +34,7 @@ class Parsed:
     identity: Identity
     input_type: str
     read_as: str | None = None  # a name: the SMILES OPSIN read it as, before standardizing
+    read_by: str = "opsin"  # what read the name: "opsin", or "chembl" for an approved drug
 
 
 def detect(text: str) -> str:

@@ -231,3 +231,24 @@ def test_cli_without_java_says_so(tmp_path: Path) -> None:
     assert done.stderr.strip().splitlines()[-1] == (
         "error: structure: systematic names cannot be read here: no Java runtime (OPSIN unavailable)"
     )
+
+
+@pytest.mark.parametrize("input_type", [None, "name"])
+def test_an_approved_drug_reads_by_its_common_name_without_java(
+    real_client: TestClient, input_type: str | None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Dextromethorphan is no registry name and no systematic name: ChEMBL's approved-drug
+    table reads it, with no JVM; the law excludes it where levomethorphan is controlled."""
+    _without_java(monkeypatch, tmp_path)
+    body = {"structure": "Dextromethorphan", "as_of": AS_OF}
+    if input_type:
+        body["input_type"] = input_type
+    r = real_client.post("/check", json=body)
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["input_type"] == "name"
+    seen = out["interpreted_as"]
+    assert (seen["name"], seen["by"]) == ("Dextromethorphan", "chembl")
+    want = identity(parse_smiles("COc1ccc2c(c1)[C@]13CCCC[C@@H]1[C@H](C2)N(C)CC3")).inchikey
+    assert out["inchikey"] == want == "MKXZASYAUGDDCJ-NJAFHUGGSA-N"
+    assert {v["status"] for v in out["verdicts"]} <= {"lookalike", "not_flagged"}
