@@ -59,7 +59,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(database_url=f"sqlite:///{tmp}/scan.db", schedules_dir=schedules_dir())
-        with runtime.writable(settings) as rt:
+        with runtime.open_writable(settings) as rt:
             snap = rt.snapshot()
     radius, bits = settings.fingerprint_radius, settings.fingerprint_bits
     controlled = [s for s in snap.substances if s.acts]

@@ -103,7 +103,7 @@ def load(
         _print_json(summary) if as_json else out.print(f"valid: {summary}")
         return
     settings = _settings()
-    with runtime.writable(settings, auto_load=False) as rt:
+    with runtime.open_writable(settings, auto_load=False) as rt:
         result = runtime.load(settings, rt.engine, directory, force=force)
     if as_json:
         _print_json(result.as_dict())
@@ -222,7 +222,7 @@ def check(
             )
     settings = _settings()
     day = _as_of(as_of)
-    with runtime.read_only(settings) as rt:
+    with runtime.open_read_only(settings) as rt:
         _check(
             rt.index(), settings, structure, file, jurisdiction, day, workers, as_json, input_type
         )
@@ -361,7 +361,7 @@ def screen(
         fail("--out: the results file must end in .parquet", code=2)
     settings = _settings()
     day = _as_of(as_of)
-    with runtime.read_only(settings.model_copy(update={"search_backend": "memory"})) as rt:
+    with runtime.open_read_only(settings.model_copy(update={"search_backend": "memory"})) as rt:
         index = rt.index()
     codes = tuple(j.upper() for j in jurisdiction) if jurisdiction else None
     for code in codes or ():
@@ -442,7 +442,7 @@ def registry_stats(
         reg = read_registry(settings.schedules_dir or schedules_dir())
         sys.stdout.write(files_markdown(reg))
         return
-    with runtime.read_only(settings) as rt, Session(rt.engine) as session:
+    with runtime.open_read_only(settings) as rt, Session(rt.engine) as session:
         data = stats(session)
     if as_json:
         _print_json(data)
@@ -488,7 +488,7 @@ def registry_export(
 
     if fmt not in ("csv", "json"):
         fail(f"--format: {fmt!r} is not csv or json", code=2)
-    with runtime.read_only(_settings()) as rt:
+    with runtime.open_read_only(_settings()) as rt:
         rows = export_rows(rt.index().snapshot)
     if fmt == "csv":
         sys.stdout.write(to_csv(rows))
@@ -521,8 +521,6 @@ def import_file(
             err.print(str(p), markup=False, highlight=False)
         fail(f"{len(problems)} problem(s) in {file.name}; nothing imported")
     settings = _settings()
-    rt = runtime.open_writable(settings)
-    engine = rt.engine
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -531,7 +529,7 @@ def import_file(
         console=err,
         disable=not err.is_terminal,
     )
-    try:
+    with runtime.open_writable(settings) as rt:
         index = rt.index()
         with progress:
             task = progress.add_task("validating", total=len(rows))
@@ -544,13 +542,11 @@ def import_file(
             )
             if not problems and not dry_run:
                 task = progress.add_task("importing", total=len(prepared))
-                with Session(engine) as session:
+                with Session(rt.engine) as session:
                     result = ingest.apply(
                         session, prepared, progress=lambda n: progress.advance(task, n)
                     )
                     session.commit()
-    finally:
-        rt.close()
     if problems:
         for p in problems:
             err.print(str(p), markup=False, highlight=False)
@@ -582,7 +578,7 @@ def report_lookalikes(
 
     settings = _settings()
     day = _as_of(as_of)
-    with runtime.writable(settings) as rt:
+    with runtime.open_writable(settings) as rt:
         report = reports.run_lookalikes(
             rt.engine,
             settings,

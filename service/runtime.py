@@ -1,7 +1,8 @@
 """The composition root: settings, engine, watch index (with its search backend) and scheduler.
 
 FastAPI's lifespan and every command of the CLI ask this module; nothing else builds an
-engine for the configured database, an `IndexHolder` or a scheduler. There are two ways in:
+engine for the configured database, an `IndexHolder` or a scheduler. There are two ways in,
+each returning a `Runtime` to close when done (`with runtime.open_read_only(s) as rt:`):
 
 - `open_writable(settings)` (`serve`, `load`, `import`, `report`): migrates the embedded
   SQLite database to head (PostgreSQL must already be at head) and loads `schedules/` when
@@ -19,8 +20,7 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -94,6 +94,12 @@ class Runtime:
 
         self._scheduler = start_scheduler(self.engine, self.settings, self.index)
         return self._scheduler
+
+    def __enter__(self) -> Runtime:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def close(self) -> None:
         """Stop the scheduler, release the engine, delete a scratch database."""
@@ -210,33 +216,3 @@ def _scratch_runtime(settings: Settings, directory: Path) -> Runtime:
         raise
     scratch = settings.model_copy(update={"database_url": url, "search_backend": "memory"})
     return Runtime(settings=scratch, engine=engine, read_only=True, source="scratch", _scratch=tmp)
-
-
-@contextmanager
-def writable(settings: Settings, *, auto_load: bool | None = None) -> Iterator[Runtime]:
-    """`open_writable` as a context manager."""
-    runtime = open_writable(settings, auto_load=auto_load)
-    try:
-        yield runtime
-    finally:
-        runtime.close()
-
-
-@contextmanager
-def read_only(settings: Settings) -> Iterator[Runtime]:
-    """`open_read_only` as a context manager."""
-    runtime = open_read_only(settings)
-    try:
-        yield runtime
-    finally:
-        runtime.close()
-
-
-@contextmanager
-def scratch(settings: Settings, directory: Path) -> Iterator[Runtime]:
-    """`open_scratch` as a context manager."""
-    runtime = open_scratch(settings, directory)
-    try:
-        yield runtime
-    finally:
-        runtime.close()

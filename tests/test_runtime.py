@@ -77,7 +77,7 @@ def test_read_only_commands_leave_the_database_file_as_it_was(
 
 
 def test_the_read_only_engine_refuses_writes(loaded: Path) -> None:
-    with runtime.read_only(Settings(database_url=f"sqlite:///{loaded}")) as rt:
+    with runtime.open_read_only(Settings(database_url=f"sqlite:///{loaded}")) as rt:
         assert rt.read_only and rt.source == "database"
         with rt.engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM substances")).scalar_one() > 150

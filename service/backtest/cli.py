@@ -74,7 +74,7 @@ def _snapshot(registry: Path | None) -> Snapshot:
         return analysis_snapshot(registry)
     from service import runtime
 
-    with runtime.read_only(_settings()) as rt:
+    with runtime.open_read_only(_settings()) as rt:
         return rt.snapshot()
 
 

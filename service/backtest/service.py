@@ -58,6 +58,7 @@ from service.check.index import WatchIndex
 from service.check.service import DEFAULT_ELSEWHERE_THRESHOLD as DEFAULT_ELSEWHERE
 from service.check.service import CheckOptions, check_parsed
 from service.check.verdict import Verdict
+from service.chem import drugnames
 from service.chem.fingerprints import fingerprint as make_fingerprint
 from service.chem.fingerprints import tanimoto_many
 from service.chem.inputs import Parsed
@@ -101,8 +102,7 @@ THRESHOLDS = tuple(round(0.30 + 0.05 * i, 2) for i in range(13))
 COUNTERFACTUAL_SINCE = (date(2013, 1, 1), date(2015, 1, 1), date(2017, 1, 1))
 """Default dates D of the class-law counterfactual."""
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
-BACKGROUND_FILE = DATA_DIR / "chembl_approved_drugs.csv"
+BACKGROUND_FILE = drugnames.TABLE  # ChEMBL's approved drugs, shipped in backtest/data/
 
 
 def fingerprint_name(kind: str, radius: int) -> str:

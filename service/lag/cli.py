@@ -45,7 +45,7 @@ GroupByOpt = Annotated[
 def _snapshot() -> Snapshot:
     from service import runtime
 
-    with runtime.read_only(_settings()) as rt:
+    with runtime.open_read_only(_settings()) as rt:
         return rt.snapshot()
 
 
@@ -225,7 +225,7 @@ def analysis_snapshot(registry: Path) -> Snapshot:
     """Read a registry directory through a throw-away database (the configured one is untouched)."""
     from service import runtime
 
-    with runtime.scratch(_settings(), registry) as rt:
+    with runtime.open_scratch(_settings(), registry) as rt:
         return rt.snapshot()
 
 

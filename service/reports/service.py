@@ -63,6 +63,7 @@ from service.lag.service import start_interval
 from service.models import Appearance, Origin, Report, ReportStatus
 from service.models.common import utcnow
 from service.registry.snapshot import SubstanceFact
+from service.webhooks import service as webhooks
 
 log = logging.getLogger("analogwatch.reports")
 
@@ -304,10 +305,8 @@ def _flagged(session: Session) -> dict[int, dict[str, str]]:
 def _queue_webhooks(engine: Engine, report: Report) -> None:
     """Queue the stored report for every webhook subscriber; a failure here is logged, never
     turned into a failed report (the report itself was stored)."""
-    from service.webhooks.service import enqueue
-
     try:
-        n = enqueue(engine, report)
+        n = webhooks.enqueue(engine, report)
     except Exception:
         log.exception("report %s: webhook deliveries could not be queued", report.id)
         return

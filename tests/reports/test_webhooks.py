@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -16,10 +17,12 @@ import pytest
 from fastapi.testclient import TestClient
 from ingestkit import KEY, settings_for
 from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
 from standardwebhooks.webhooks import Webhook
 
 from service.app import create_app
 from service.config import Settings
+from service.models import Report, WebhookDelivery, WebhookSubscription
 from service.registry.loader import load_registry
 from service.reports.service import run_lookalikes
 from service.webhooks import service as webhooks
@@ -109,10 +112,6 @@ def _dispatch_until_done(engine: Engine, settings: Settings, holders: list[str])
     for t in threads:
         t.start()
     for _ in range(100):
-        from sqlmodel import Session, select
-
-        from service.models import WebhookDelivery
-
         with Session(engine) as session:
             pending = session.exec(
                 select(WebhookDelivery).where(WebhookDelivery.status == "pending")
@@ -201,10 +200,6 @@ def test_a_receiver_down_twice_gets_each_report_once_signed(
     assert log[0]["log"][0]["error"] == "HTTP 503" and log[0]["log"][2]["error"] is None
 
     # queueing the same report again sends nothing; the next report is one more delivery
-    from service.models import Report
-
-    from sqlmodel import Session
-
     with Session(engine) as session:
         stored = session.get(Report, report_id)
         assert stored is not None
@@ -226,12 +221,10 @@ def test_unsubscribing_removes_the_log(
 
 
 def test_min_signal_filters_the_listed_compounds(hooked: tuple[TestClient, Settings]) -> None:
-    from service.models import Report, WebhookSubscription
-
     report = Report(
         kind="lookalikes",
         status="succeeded",
-        as_of=__import__("datetime").date(2026, 1, 1),
+        as_of=date(2026, 1, 1),
         summary={"jurisdictions": {"US": {"rows": 2, "new": 2, "resolved": 0}}},
         results={
             "jurisdictions": {
