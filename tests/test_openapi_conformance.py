@@ -26,6 +26,9 @@ from service.paths import schedules_dir
 
 KEY = "conformance-curator-key-0123456789"
 EXAMPLES = 12  # per operation
+# Conformance, not speed: a first backtest summary of a fingerprint computes the whole backtest
+# (seconds, more on a loaded machine); the client's default 10 s read timeout would fail it.
+TIMEOUT = 300.0
 # What the contract promises. Not `positive_data_acceptance`: a schema-valid request can still
 # be refused with a documented 422 when its content is wrong (an unknown jurisdiction, a
 # string that is no molecule); that refusal is itself checked against the schema.
@@ -69,6 +72,6 @@ def test_operation_conforms(label: str) -> None:
     @given(case=operation.as_strategy())
     @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
     def run(case: schemathesis.Case) -> None:
-        case.call_and_validate(headers={"X-API-Key": KEY}, checks=CHECKS)
+        case.call_and_validate(headers={"X-API-Key": KEY}, checks=CHECKS, timeout=TIMEOUT)
 
     run()

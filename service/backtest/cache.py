@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from service.backtest import service
+from service.errors import require_jurisdictions
 from service.registry.snapshot import Snapshot
 
 
@@ -43,16 +44,15 @@ class BacktestCache:
             found = self._summaries.get(key)
             if found is not None:
                 return found
-            run_key = (fingerprint, bits, jurisdictions, as_of)
+            if jurisdictions:  # an unknown code is refused before any work
+                require_jurisdictions(jurisdictions, snapshot.jurisdictions)
+            # one run over every jurisdiction per fingerprint: a trial or a background check
+            # in one jurisdiction does not depend on which others were asked for, so a subset's
+            # summary is read from the whole run
+            run_key = (fingerprint, bits, as_of)
             run = self._runs.get(run_key)
             if run is None:
-                run = service.run(
-                    snapshot,
-                    as_of=as_of,
-                    fingerprint=fingerprint,
-                    bits=bits,
-                    jurisdictions=jurisdictions,
-                )
+                run = service.run(snapshot, as_of=as_of, fingerprint=fingerprint, bits=bits)
                 self.computed += 1
                 self._runs[run_key] = run
                 while len(self._runs) > self.size:

@@ -337,6 +337,17 @@ def reduce_verdict(v: Verdict) -> Reduced:
     )
 
 
+def _background_signals(v: Verdict) -> tuple[float, float, list[str]]:
+    """What the background needs of a verdict (as `reduce_verdict` reads it, without copies):
+    the nearest similarity here and elsewhere (-1.0 without one) and the fixed signals."""
+    fired: list[str] = [v.status.value]
+    if not v.status.is_controlled:
+        fired = [r for r in v.reasons if r not in THRESHOLD_SIGNALS]
+    here = float(v.neighbors[0].similarity) if v.neighbors else -1.0
+    other = next((e for e in v.why if e.signal == "similar_elsewhere"), None)
+    return here, float(other.similarity or 0.0) if other else -1.0, fired
+
+
 def _parsed(mol: Any, ident: Identity) -> Parsed:
     return Parsed(mol=mol, identity=ident, input_type="smiles")
 
@@ -508,12 +519,9 @@ def run(
                 fp=fps.get(d.chembl_id, d.mol, fingerprint),
             )
             for v in result.verdicts:
-                red = reduce_verdict(v)
                 c = v.jurisdiction
-                sims[c][i] = red.similarity if red.nearest is not None else -1.0
-                if red.nearest_elsewhere is not None:
-                    others[c][i] = red.elsewhere
-                for sig in red.fixed:
+                sims[c][i], others[c][i], fired = _background_signals(v)
+                for sig in fired:
                     fixed[c].setdefault(sig, np.zeros(len(drugs), dtype=bool))[i] = True
         for c in codes:
             bg[(day, c)] = BackgroundAt(sims[c], fixed[c], others[c])
@@ -752,7 +760,7 @@ def summarize(
         "date_rule": DATE_RULE,
         "n_background": run.n_background,
         "background": "ChEMBL approved drugs (CC BY-SA 3.0), minus registry substances and class members",
-        "dates": [d.isoformat() for d in run.dates],
+        "dates": sorted({tr.t.isoformat() for tr in pooled}),
         "jurisdictions": per,
         "overall": _group(run, pooled, "all", threshold, e),
     }

@@ -12,10 +12,12 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from service.app import create_app
+from service.backtest import service as backtest
 from service.backtest.cache import BacktestCache
 from service.check.service import DEFAULT_ELSEWHERE_THRESHOLD
 from service.cli import app as cli_app
 from service.config import Settings, get_settings
+from service.errors import UnknownJurisdiction
 from service.paths import schedules_dir
 
 CONTRACT = {
@@ -145,3 +147,24 @@ def test_cli_refuses_bad_options() -> None:
     assert "not both" in r.stderr
     r = runner.invoke(cli_app, ["backtest", "--fingerprint", "ecfp"])
     assert r.exit_code == 2
+
+
+def test_a_subset_of_jurisdictions_reads_the_whole_run_and_says_the_same(client: TestClient) -> None:
+    """The cache computes one run over every jurisdiction; a subset's summary from it equals the
+    summary of a run over that subset alone."""
+    snap = client.app.state.index_holder.get().snapshot  # type: ignore[attr-defined]
+    cache = BacktestCache()
+    on = date(2026, 1, 1)
+    kw = dict(fingerprint="morgan2", bits=2048, threshold=0.45, version="v1", as_of=on)
+    cache.summary(snap, jurisdictions=None, **kw)
+    subset = cache.summary(snap, jurisdictions=("CN", "UK"), **kw)
+    assert cache.computed == 1  # the subset was read from the whole run
+    alone = backtest.summarize(
+        backtest.run(snap, as_of=on, jurisdictions=["CN", "UK"]),
+        threshold=0.45,
+        jurisdictions=["CN", "UK"],
+    )
+    assert {k: v for k, v in subset.items() if k in alone} == alone
+    assert [g["jurisdiction"] for g in subset["jurisdictions"]] == ["CN", "UK"]
+    with pytest.raises(UnknownJurisdiction):
+        cache.summary(snap, jurisdictions=("XX",), **kw)
