@@ -22,7 +22,7 @@ from service import migrate
 from service.db import make_engine
 
 FIXTURES = Path(__file__).parent / "fixtures"
-REQUIRE_PG = os.environ.get("ANALOGWATCH_REQUIRE_POSTGRES") == "1" or SERVICE_DB == "postgresql"
+REQUIRE_PG = os.environ.get("ANALOGWATCH_REQUIRE_POSTGRES") == "1" or SERVICE_DB != "sqlite"
 
 
 def pytest_report_header() -> str:
@@ -30,7 +30,7 @@ def pytest_report_header() -> str:
 
 
 def pytest_sessionfinish() -> None:
-    if SERVICE_DB == "postgresql":
+    if SERVICE_DB != "sqlite":
         drop_session_databases()
 
 

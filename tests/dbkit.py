@@ -3,9 +3,10 @@ tests that start the service on a registry.
 
 The service-level tests (check, lag, pages, backtest, screening, limits, OpenAPI, app start)
 keep their database where ``ANALOGWATCH_TEST_SERVICE_DB`` says: ``sqlite`` (the default, a
-file in the test's temporary directory) or ``postgresql`` (a fresh database on the server at
+file in the test's temporary directory), ``postgresql`` (a fresh database on the server at
 ``ANALOGWATCH_TEST_POSTGRES_URL``, migrated to head as a production deployment is, dropped at
-the end of the session). CI runs the whole suite once each way.
+the end of the session) or ``cartridge`` (the same, with the similarity search in the database
+by the RDKit cartridge instead of in memory). CI runs the whole suite each of the three ways.
 """
 
 from __future__ import annotations
@@ -13,19 +14,23 @@ from __future__ import annotations
 import os
 import uuid
 from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import create_engine, text
 
 from service import migrate
+from service.config import Settings
 
 PG_ADMIN_URL = os.environ.get(
     "ANALOGWATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 SERVICE_DB = os.environ.get("ANALOGWATCH_TEST_SERVICE_DB", "sqlite")
-if SERVICE_DB not in ("sqlite", "postgresql"):
+if SERVICE_DB not in ("sqlite", "postgresql", "cartridge"):
     raise RuntimeError(
-        f"ANALOGWATCH_TEST_SERVICE_DB must be sqlite or postgresql, not {SERVICE_DB!r}"
+        f"ANALOGWATCH_TEST_SERVICE_DB must be sqlite, postgresql or cartridge, not {SERVICE_DB!r}"
     )
+SEARCH_BACKEND = "cartridge" if SERVICE_DB == "cartridge" else "memory"
 
 _session_databases: list[str] = []
 
@@ -57,6 +62,21 @@ def service_database_url(directory: Path, filename: str) -> str:
     _session_databases.append(name)
     migrate.upgrade(url)  # the service refuses an unmigrated PostgreSQL database, as in production
     return url
+
+
+def _backend(url: str) -> str:
+    return SEARCH_BACKEND if url.startswith("postgresql") else "memory"
+
+
+def service_settings(url: str, **kw: Any) -> Settings:
+    """Settings of a service on a test database, with the run's similarity-search backend."""
+    return Settings(database_url=url, search_backend=_backend(url), **kw)
+
+
+def service_environment(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    """The environment of a CLI command on a test database, with the run's search backend."""
+    monkeypatch.setenv("ANALOGWATCH_DATABASE_URL", url)
+    monkeypatch.setenv("ANALOGWATCH_SEARCH_BACKEND", _backend(url))
 
 
 def drop_session_databases() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from dbkit import service_database_url
+from dbkit import service_database_url, service_settings
 from fastapi.testclient import TestClient
 
 from service import migrate
@@ -42,7 +42,7 @@ def test_fresh_sqlite_start_loads_registry(tmp_path: Path, registry_dir: Path) -
 
 
 def test_restart_does_not_reload_unchanged_files(tmp_path: Path, registry_dir: Path) -> None:
-    settings = Settings(database_url=service_database_url(tmp_path, "a.db"), schedules_dir=registry_dir)
+    settings = service_settings(service_database_url(tmp_path, "a.db"), schedules_dir=registry_dir)
     for _ in range(2):
         with TestClient(create_app(settings)) as client:
             loads = client.get("/registry/stats").json()["tables"]["registry_loads"]
@@ -52,7 +52,10 @@ def test_restart_does_not_reload_unchanged_files(tmp_path: Path, registry_dir: P
 @pytest.mark.postgres
 def test_postgres_below_head_refuses_to_start(pg_database: str, registry_dir: Path) -> None:
     settings = Settings(database_url=pg_database, schedules_dir=registry_dir)
-    with pytest.raises(AnalogwatchError, match="analogwatch db upgrade"), TestClient(create_app(settings)):
+    with (
+        pytest.raises(AnalogwatchError, match="analogwatch db upgrade"),
+        TestClient(create_app(settings)),
+    ):
         pass
     migrate.upgrade(pg_database)
     with TestClient(create_app(settings)) as client:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from dbkit import service_database_url
+from dbkit import service_database_url, service_settings
 from fastapi.testclient import TestClient
 
 from service.app import create_app
@@ -15,8 +15,8 @@ from service.config import Settings
 
 @pytest.fixture
 def client(tmp_path: Path, registry_dir: Path) -> Iterator[TestClient]:
-    settings = Settings(
-        database_url=service_database_url(tmp_path, "l.db"),
+    settings = service_settings(
+        service_database_url(tmp_path, "l.db"),
         schedules_dir=registry_dir,
         max_body_bytes=4096,
         rate_limit_batch="3/minute",
@@ -51,16 +51,22 @@ def test_batch_rate_limit_is_429_with_retry_after(client: TestClient) -> None:
     assert 1 <= int(r.headers["Retry-After"]) <= 60
     assert r.json()["detail"].startswith("rate limit 3/minute exceeded")
     # another client (by API key) has its own budget; single checks are not limited
-    assert client.post("/check/batch", json=body, headers={"X-API-Key": "k" * 20}).status_code == 200
+    assert (
+        client.post("/check/batch", json=body, headers={"X-API-Key": "k" * 20}).status_code == 200
+    )
     assert client.post("/check", json={"structure": "CCO"}).status_code == 200
 
 
-def test_cors_is_off_unless_configured(client: TestClient, tmp_path: Path, registry_dir: Path) -> None:
+def test_cors_is_off_unless_configured(
+    client: TestClient, tmp_path: Path, registry_dir: Path
+) -> None:
     pre = {"Origin": "https://example.org", "Access-Control-Request-Method": "POST"}
     r = client.options("/check", headers=pre)
     assert "access-control-allow-origin" not in r.headers
-    settings = Settings(
-        database_url=service_database_url(tmp_path, "c.db"), schedules_dir=registry_dir, cors_origins=["https://example.org"]
+    settings = service_settings(
+        service_database_url(tmp_path, "c.db"),
+        schedules_dir=registry_dir,
+        cors_origins=["https://example.org"],
     )
     with TestClient(create_app(settings)) as c:
         r = c.options("/check", headers=pre)

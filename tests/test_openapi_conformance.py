@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import schemathesis
-from dbkit import service_database_url
+from dbkit import service_database_url, service_settings
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import (
@@ -21,7 +21,6 @@ from schemathesis.checks import (
 )
 
 from service.app import create_app
-from service.config import Settings
 from service.paths import schedules_dir
 
 KEY = "conformance-curator-key-0123456789"
@@ -42,8 +41,8 @@ CHECKS = [
 
 _db = service_database_url(Path(tempfile.mkdtemp(prefix="aw-conformance-")), "c.db")
 APP = create_app(
-    Settings(
-        database_url=_db,
+    service_settings(
+        _db,
         schedules_dir=schedules_dir(),
         curator_api_keys=[KEY],
         rate_limit_batch="",
@@ -70,7 +69,12 @@ def test_operation_conforms(label: str) -> None:
     operation = OPERATIONS[label]
 
     @given(case=operation.as_strategy())
-    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
     def run(case: schemathesis.Case) -> None:
         case.call_and_validate(headers={"X-API-Key": KEY}, checks=CHECKS, timeout=TIMEOUT)
 

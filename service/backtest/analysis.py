@@ -6,23 +6,15 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
-
 from service.backtest import service
 from service.registry.snapshot import Snapshot
+from service.templating import markdown_templates
 
 GOAL_RECALL = 0.85
 GOAL_FALSE_ALARM = 0.01
 
 
-_TEMPLATES = Environment(
-    loader=PackageLoader("service.backtest", "templates"),
-    autoescape=False,  # noqa: S701 - Markdown, not HTML
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-)
+_TEMPLATES = markdown_templates("service.backtest")
 
 
 def _f(x: float | None, digits: int = 2) -> str:

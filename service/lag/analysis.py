@@ -12,25 +12,17 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
-
 from service.lag import service
 from service.lag.service import DAYS_PER_MONTH, LagRow
 from service.registry.snapshot import Snapshot
+from service.templating import markdown_templates
 
 CN_CLASS_DAY = date(2019, 5, 1)
 PUBLISHED_MONTHS = (8.0, 12.0)  # "eight months to a year" to list one new fentanyl analog in China
 LONG_LAG_YEARS = 10  # a lag longer than this is more likely a gap in the registry than in the law
 
 
-_TEMPLATES = Environment(
-    loader=PackageLoader("service.lag", "templates"),
-    autoescape=False,  # noqa: S701 - Markdown, not HTML
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-)
+_TEMPLATES = markdown_templates("service.lag")
 
 
 def _m(days: float | None) -> str:

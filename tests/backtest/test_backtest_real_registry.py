@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
-from dbkit import service_database_url
+from dbkit import service_database_url, service_environment, service_settings
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -16,7 +16,7 @@ from service.backtest import service as backtest
 from service.backtest.cache import BacktestCache
 from service.check.service import DEFAULT_ELSEWHERE_THRESHOLD
 from service.cli import app as cli_app
-from service.config import Settings, get_settings
+from service.config import get_settings
 from service.errors import UnknownJurisdiction
 from service.paths import schedules_dir
 
@@ -34,7 +34,7 @@ CONTRACT = {
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     url = service_database_url(tmp_path_factory.mktemp("backtest-real"), "registry.db")
-    settings = Settings(database_url=url, schedules_dir=schedules_dir())
+    settings = service_settings(url, schedules_dir=schedules_dir())
     with TestClient(create_app(settings)) as c:
         yield c
 
@@ -113,7 +113,7 @@ def test_summary_refuses_an_unknown_fingerprint(client: TestClient) -> None:
 
 
 def test_cli_json_contract(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("ANALOGWATCH_DATABASE_URL", service_database_url(tmp_path, "cli.db"))
+    service_environment(monkeypatch, service_database_url(tmp_path, "cli.db"))
     get_settings.cache_clear()
     try:
         result = CliRunner().invoke(
@@ -149,7 +149,9 @@ def test_cli_refuses_bad_options() -> None:
     assert r.exit_code == 2
 
 
-def test_a_subset_of_jurisdictions_reads_the_whole_run_and_says_the_same(client: TestClient) -> None:
+def test_a_subset_of_jurisdictions_reads_the_whole_run_and_says_the_same(
+    client: TestClient,
+) -> None:
     """The cache computes one run over every jurisdiction; a subset's summary from it equals the
     summary of a run over that subset alone."""
     snap = client.app.state.index_holder.get().snapshot  # type: ignore[attr-defined]

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from dbkit import service_database_url
+from dbkit import service_database_url, service_settings
 from fastapi.testclient import TestClient
 
 from service.app import create_app
@@ -18,7 +18,7 @@ from service.paths import schedules_dir
 @pytest.fixture(scope="session")
 def real_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     url = service_database_url(tmp_path_factory.mktemp("real"), "registry.db")
-    return Settings(database_url=url, schedules_dir=schedules_dir())
+    return service_settings(url, schedules_dir=schedules_dir())
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from dbkit import SEARCH_BACKEND, SERVICE_DB
 from fastapi.testclient import TestClient
 
 from service.check.schemas import MAX_BATCH
@@ -35,6 +36,13 @@ def _detail(r) -> str:  # type: ignore[no-untyped-def]
     body = r.json()["detail"]
     assert isinstance(body, list) and len(body) == 1
     return f"{'.'.join(str(x) for x in body[0]['loc'])}: {body[0]['msg']}"
+
+
+def test_the_run_serves_from_the_search_backend_it_names(real_client: TestClient) -> None:
+    """CI's third pass (ANALOGWATCH_TEST_SERVICE_DB=cartridge) really searches in PostgreSQL."""
+    index = real_client.app.state.index_holder.get()  # type: ignore[attr-defined]
+    assert (index.search is not None) == (SEARCH_BACKEND == "cartridge")
+    assert SEARCH_BACKEND == ("cartridge" if SERVICE_DB == "cartridge" else "memory")
 
 
 def test_check_one_structure(real_client: TestClient) -> None:

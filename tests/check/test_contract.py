@@ -23,6 +23,7 @@ from dbkit import (
     new_pg_database,
     require_rdkit_cartridge,
     service_database_url,
+    service_settings,
 )
 from fastapi.testclient import TestClient
 
@@ -44,7 +45,7 @@ def contract_client(
     registry = CONTRACT / "registry"
     if request.param == "memory":
         url = service_database_url(tmp_path_factory.mktemp("contract"), "contract.db")
-        settings = Settings(database_url=url, schedules_dir=registry, similarity_threshold=0.45)
+        settings = service_settings(url, schedules_dir=registry, similarity_threshold=0.45)
         with TestClient(create_app(settings)) as client:
             yield client
         return

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from dbkit import service_database_url
+from dbkit import service_database_url, service_environment
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
@@ -160,7 +160,7 @@ runner = CliRunner()
 
 @pytest.fixture
 def cli_env(tmp_path: Path, registry_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("ANALOGWATCH_DATABASE_URL", service_database_url(tmp_path, "cli.db"))
+    service_environment(monkeypatch, service_database_url(tmp_path, "cli.db"))
     monkeypatch.setenv("ANALOGWATCH_SCHEDULES_DIR", str(registry_dir))
     get_settings.cache_clear()
     yield registry_dir

@@ -7,12 +7,11 @@ from itertools import pairwise
 from typing import Any
 
 import pytest
-from dbkit import service_database_url
+from dbkit import service_database_url, service_settings
 from fastapi.testclient import TestClient
 
 from service.app import create_app
 from service.check.index import IndexHolder
-from service.config import Settings
 from service.paths import schedules_dir
 from service.registry.snapshot import Snapshot
 
@@ -22,7 +21,7 @@ AS_OF = "2026-01-01"
 @pytest.fixture(scope="module")
 def real(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     url = service_database_url(tmp_path_factory.mktemp("lag-real"), "registry.db")
-    settings = Settings(database_url=url, schedules_dir=schedules_dir())
+    settings = service_settings(url, schedules_dir=schedules_dir())
     with TestClient(create_app(settings)) as client:
         yield client
 

@@ -6,14 +6,13 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from dbkit import service_database_url, service_settings
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from dbkit import service_database_url
 from service.app import create_app
-from service.config import Settings
 from service.models import ControlAction, Substance
 from service.registry.loader import load_registry
 
@@ -51,13 +50,17 @@ def test_year_is_stored_with_its_precision(engine: Engine, registry_dir: Path) -
     assert _load_fentanyl_act(engine, registry_dir, "1971-05-01") == ("1971-05-01", "day")
 
 
-def test_in_force_only_after_the_period_and_shown_as_stated(tmp_path: Path, registry_dir: Path) -> None:
+def test_in_force_only_after_the_period_and_shown_as_stated(
+    tmp_path: Path, registry_dir: Path
+) -> None:
     _date_fentanyl_act(registry_dir, "1971-05")
-    settings = Settings(database_url=service_database_url(tmp_path, "p.db"), schedules_dir=registry_dir)
+    settings = service_settings(service_database_url(tmp_path, "p.db"), schedules_dir=registry_dir)
     with TestClient(create_app(settings)) as client:
 
         def us(as_of: str) -> dict:  # type: ignore[type-arg]
-            r = client.post("/check", json={"structure": FENTANYL, "as_of": as_of, "jurisdictions": ["US"]})
+            r = client.post(
+                "/check", json={"structure": FENTANYL, "as_of": as_of, "jurisdictions": ["US"]}
+            )
             assert r.status_code == 200, r.text
             return r.json()["verdicts"][0]
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from dbkit import service_database_url
+from dbkit import service_database_url, service_environment
 from ingestkit import GOOD_CSV, HEADER
 from typer.testing import CliRunner
 
@@ -19,7 +19,7 @@ runner = CliRunner()
 
 @pytest.fixture
 def env(tmp_path: Path, registry_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("ANALOGWATCH_DATABASE_URL", service_database_url(tmp_path, "cli.db"))
+    service_environment(monkeypatch, service_database_url(tmp_path, "cli.db"))
     monkeypatch.setenv("ANALOGWATCH_SCHEDULES_DIR", str(registry_dir))
     get_settings.cache_clear()
     yield tmp_path

@@ -6,12 +6,11 @@ import importlib.util
 from pathlib import Path
 
 import pytest
-from dbkit import service_database_url
+from dbkit import service_database_url, service_settings
 from sqlalchemy.engine import Engine
 
 from service import runtime
 from service.check.index import IndexHolder, WatchIndex
-from service.config import Settings
 from service.paths import schedules_dir
 
 BENCH = Path(__file__).parents[2] / "bench" / "check_bench.py"
@@ -26,7 +25,7 @@ BAD = [("not_a_smiles", "bad-syntax"), ("C1CC", "bad-ring"), ("[Na+].[Cl-]", "ba
 @pytest.fixture(scope="session")
 def screen_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     url = service_database_url(tmp_path_factory.mktemp("screen"), "registry.db")
-    return runtime.open_writable(Settings(database_url=url, schedules_dir=schedules_dir())).engine
+    return runtime.open_writable(service_settings(url, schedules_dir=schedules_dir())).engine
 
 
 @pytest.fixture(scope="session")

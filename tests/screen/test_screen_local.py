@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from dbkit import service_database_url
+from dbkit import service_database_url, service_environment
 from typer.testing import CliRunner
 
 from service.check.index import WatchIndex
@@ -150,7 +150,7 @@ def test_parquet_csv_and_sdf_inputs_give_the_same_rows(
 def test_cli_screen(library: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from service.cli import app
 
-    monkeypatch.setenv("ANALOGWATCH_DATABASE_URL", service_database_url(tmp_path, "cli.db"))
+    service_environment(monkeypatch, service_database_url(tmp_path, "cli.db"))
     get_settings.cache_clear()
     try:
         out = tmp_path / "cli.parquet"

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dbkit import service_database_url
+from dbkit import service_database_url, service_settings
 from fastapi.testclient import TestClient
 from webkit import HOSTILE, Tab
 
@@ -39,9 +39,7 @@ def web_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]
     """The app on a fresh test database holding the real registry."""
     url = service_database_url(tmp_path_factory.mktemp("web"), "registry.db")
     # no rate limit here: the many checks of these tests are one client; tested on its own
-    settings = Settings(
-        database_url=url, schedules_dir=schedules_dir(), rate_limit_batch=""
-    )
+    settings = service_settings(url, schedules_dir=schedules_dir(), rate_limit_batch="")
     with TestClient(create_app(settings)) as client:
         yield client
 
@@ -64,8 +62,8 @@ def hostile_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestCli
         writer = csv.DictWriter(f, fieldnames=fields)
         writer.writeheader()
         writer.writerows(rows)
-    settings = Settings(
-        database_url=service_database_url(root, "h.db"), schedules_dir=reg, rate_limit_batch=""
+    settings = service_settings(
+        service_database_url(root, "h.db"), schedules_dir=reg, rate_limit_batch=""
     )
     with TestClient(create_app(settings)) as client:
         yield client
@@ -105,9 +103,7 @@ def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     import uvicorn
 
     url = service_database_url(tmp_path_factory.mktemp("live"), "live.db")
-    settings = Settings(
-        database_url=url, schedules_dir=schedules_dir(), rate_limit_batch=""
-    )
+    settings = service_settings(url, schedules_dir=schedules_dir(), rate_limit_batch="")
     port = _free_port()
     app = create_app(settings)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))

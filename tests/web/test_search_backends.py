@@ -10,7 +10,13 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
-from dbkit import drop_pg_database, new_pg_database, require_rdkit_cartridge, service_database_url
+from dbkit import (
+    drop_pg_database,
+    new_pg_database,
+    require_rdkit_cartridge,
+    service_database_url,
+    service_settings,
+)
 from fastapi.testclient import TestClient
 
 from service import migrate
@@ -33,7 +39,7 @@ def _client(
 ) -> Iterator[TestClient]:
     if backend == "memory":
         url = service_database_url(tmp.mktemp("memory"), "registry.db")
-        with TestClient(create_app(Settings(database_url=url, schedules_dir=schedules_dir()))) as c:
+        with TestClient(create_app(service_settings(url, schedules_dir=schedules_dir()))) as c:
             yield c
         return
     admin = request.getfixturevalue("pg_server")

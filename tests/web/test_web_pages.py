@@ -7,7 +7,7 @@ import io
 import re
 
 import pytest
-from dbkit import service_database_url
+from dbkit import service_database_url, service_settings
 from fastapi.testclient import TestClient
 from webkit import HOSTILE
 
@@ -292,10 +292,9 @@ def test_reflected_input_is_escaped(web_client: TestClient) -> None:
 
 def test_check_page_shares_the_batch_rate_limit(tmp_path, registry_dir) -> None:
     from service.app import create_app
-    from service.config import Settings
 
-    settings = Settings(
-        database_url=service_database_url(tmp_path, "r.db"),
+    settings = service_settings(
+        service_database_url(tmp_path, "r.db"),
         schedules_dir=registry_dir,
         rate_limit_batch="2/minute",
     )
@@ -330,15 +329,19 @@ def test_check_upload_sdf(web_client: TestClient) -> None:
 
 def test_reports_pages(tmp_path, registry_dir) -> None:
     from service.app import create_app
-    from service.config import Settings
     from service.reports import service as reports
 
-    settings = Settings(database_url=service_database_url(tmp_path, "rep.db"), schedules_dir=registry_dir)
+    settings = service_settings(
+        service_database_url(tmp_path, "rep.db"), schedules_dir=registry_dir
+    )
     with TestClient(create_app(settings)) as client:
         empty = client.get("/reports-page")
         assert empty.status_code == 200 and "No report has been run yet" in empty.text
         report = reports.run_lookalikes(
-            client.app.state.engine, settings, trigger="test", index=client.app.state.index_holder.get
+            client.app.state.engine,
+            settings,
+            trigger="test",
+            index=client.app.state.index_holder.get,
         )
         listing = client.get("/reports-page").text
         assert f'<a href="/reports-page/{report.id}">Report {report.id}</a>' in listing
@@ -361,8 +364,12 @@ def test_pages_work_on_an_index_without_fingerprints(web_client: TestClient) -> 
 
     full = web_client.app.state.index_holder.get()  # type: ignore[attr-defined]
     bare = WatchIndex.build(
-        full.snapshot, version=full.version, kind=full.fp_kind, radius=full.radius,
-        bits=full.bits, fingerprints=False,
+        full.snapshot,
+        version=full.version,
+        kind=full.fp_kind,
+        radius=full.radius,
+        bits=full.bits,
+        fingerprints=False,
     )
     assert bare.fps == []
     on = date(2026, 1, 1)
@@ -372,12 +379,15 @@ def test_pages_work_on_an_index_without_fingerprints(web_client: TestClient) -> 
         assert [(n["substance"].id, n["similarity"]) for n in a] == [
             (n["substance"].id, n["similarity"]) for n in b
         ], s.key
-    found = pages.search(bare, q="CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1C", family=None,
-                         jurisdiction=None, on=on)
+    found = pages.search(
+        bare, q="CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1C", family=None, jurisdiction=None, on=on
+    )
     assert found.similar, "the search page finds similar structures"
     assert [x.id for x, _ in found.similar] == [
-        x.id for x, _ in pages.search(full, q="CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1C",
-                                      family=None, jurisdiction=None, on=on).similar
+        x.id
+        for x, _ in pages.search(
+            full, q="CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1C", family=None, jurisdiction=None, on=on
+        ).similar
     ]
 
 
