@@ -24,7 +24,6 @@ import json
 import os
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
-from datetime import date
 from typing import Any
 
 from rdkit import Chem, DataStructs
@@ -32,7 +31,6 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
 from service.check.similarity import Hit
-from service.check.verdict import Neighbor
 from service.chem.fingerprints import fingerprint
 
 CARTRIDGE_TABLES = frozenset({"substance_structures", "class_scaffolds"})
@@ -161,7 +159,7 @@ class CartridgeSearch:
         self._engine = engine
         self._pid = os.getpid()
         self.radius, self.bits = radius, bits
-        self._ids: dict[tuple[str, str, date], list[int]] = {}
+        self._ids: dict[tuple[str, frozenset[int]], list[int]] = {}
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
@@ -174,17 +172,18 @@ class CartridgeSearch:
         with self._engine.connect() as conn:
             yield conn
 
-    def query(self, index: Any, mol: Chem.Mol, smiles: str) -> CartridgeQuery:
-        """Start answering questions about one standardized query structure."""
+    def query(self, index: Any, mol: Chem.Mol, smiles: str, fp: Any = None) -> CartridgeQuery:
+        """Start answering questions about one standardized query structure (the database
+        computes its own fingerprint; `fp` is not needed)."""
         return CartridgeQuery(self, index, mol, smiles)
 
-    def controlled_ids(self, index: Any, code: str, day: date) -> list[int]:
-        """Substance ids controlled in J on d (cached per index version)."""
-        key = (index.version, code, day)
+    def ids_at(self, index: Any, positions: frozenset[int]) -> list[int]:
+        """Substance ids at positions of the index, sorted (cached per index version)."""
+        key = (index.version, positions)
         ids = self._ids.get(key)
         if ids is None:
             subs = index.snapshot.substances
-            ids = sorted(subs[i].id for i in index.controlled_positions(code, day))
+            ids = sorted(subs[i].id for i in positions)
             if len(self._ids) > 4096:
                 self._ids.clear()
             self._ids[key] = ids
@@ -227,40 +226,16 @@ class CartridgeQuery:
         self._classes: frozenset[int] | None = None
         self._unreadable = False
 
-    def neighbors(self, code: str, day: date, k: int) -> list[Neighbor]:
-        """The k most similar substances controlled in J on d, like the in-memory ranking."""
-        if self._fp is None:
-            self._fp = fingerprint_bytes(self.mol, self.search.radius, self.search.bits)
-        ids = self.search.controlled_ids(self.index, code, day)
-        if not ids or k <= 0:
-            return []
-        with self.search.connect() as conn:
-            rows = conn.execute(_NEAREST, {"fp": self._fp, "ids": ids, "k": k}).all()
-        out: list[Neighbor] = []
-        for sid, sim in rows:
-            s = self.index.by_id[sid]
-            out.append(
-                Neighbor(name=s.name, inchikey=s.inchikey, id=s.id, similarity=round(sim, 4))
-            )
-        return out
-
-    def neighbors_among(self, ids: list[int], k: int) -> list[Neighbor]:
-        """The k most similar substances among ids (sorted), like the in-memory ranking."""
+    def nearest(self, k: int, among: frozenset[int]) -> list[Hit]:
+        """The k most similar substances at the positions, ranked in PostgreSQL."""
+        ids = self.search.ids_at(self.index, among)
         if not ids or k <= 0:
             return []
         if self._fp is None:
             self._fp = fingerprint_bytes(self.mol, self.search.radius, self.search.bits)
         with self.search.connect() as conn:
             rows = conn.execute(_NEAREST, {"fp": self._fp, "ids": ids, "k": k}).all()
-        return [
-            Neighbor(
-                name=self.index.by_id[sid].name,
-                inchikey=self.index.by_id[sid].inchikey,
-                id=sid,
-                similarity=round(sim, 4),
-            )
-            for sid, sim in rows
-        ]
+        return [Hit(sid, float(sim)) for sid, sim in rows]
 
     def may_match(self, class_id: int) -> bool:
         """False only when the database says the query lacks the class's scaffold."""

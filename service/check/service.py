@@ -33,6 +33,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from service.check.index import WatchIndex
+from service.check.similarity import Hit
 from service.check.verdict import (
     CheckResult,
     ClassMatchOut,
@@ -51,7 +52,6 @@ from service.check.verdict import (
 )
 from service.chem.drugnames import approved_drug_smiles
 from service.chem.errors import StructureError
-from service.chem.fingerprints import fingerprint, tanimoto_many
 from service.chem.inputs import CAS, INCHIKEY, Parsed, detect, read_structure
 from service.chem.names import NameUnreadable, looks_systematic
 from service.chem.standardize import identity, parse_smiles
@@ -243,40 +243,21 @@ def check_parsed(
     own_ids = {s.id for s in candidates}  # the query itself is `controlled_elsewhere`, not similar
     day = options.as_of
     k = options.top_k
-    if index.search is None:  # in memory: Tanimoto to every entry, ranked once
-        if fp is None:
-            fp = fingerprint(parsed.mol, index.fp_kind, index.radius, index.bits)
-        sims = tanimoto_many(fp, index.fingerprints())
-        ranked = sorted(range(len(sims)), key=sims.__getitem__, reverse=True)
+    # the similarity search of the index (in memory, or the cartridge's): one query, one ranking
+    search = index.similarity.query(index, parsed.mol, ident.smiles, fp=fp)
+    subs = snap.substances
+    own = frozenset(i for i, s in enumerate(subs) if s.id in own_ids) if own_ids else frozenset()
 
-        def nearest(code: str) -> list[Neighbor]:
-            return _neighbors(index, sims, ranked, code, day, k)
+    def nearest(code: str) -> list[Neighbor]:
+        hits = search.nearest(k, index.controlled_positions(code, day))
+        return [_neighbor(index, h) for h in hits]
 
-        def nearest_elsewhere(code: str) -> tuple[int, float] | None:
-            allowed = index.controlled_elsewhere_positions(code, day)
-            subs = index.snapshot.substances
-            for i in ranked:
-                if i in allowed and subs[i].id not in own_ids:
-                    return subs[i].id, round(sims[i], 4)
-            return None
+    def nearest_elsewhere(code: str) -> tuple[int, float] | None:
+        allowed = index.controlled_elsewhere_positions(code, day)
+        hits = search.nearest(1, allowed - own if own else allowed)
+        return (hits[0].substance_id, round(hits[0].similarity, 4)) if hits else None
 
-        def may_match(class_id: int) -> bool:
-            return True  # CompiledClass.match tests the scaffold first itself
-
-    else:  # in PostgreSQL with the RDKit cartridge (service.check.cartridge)
-        db = index.search.query(index, parsed.mol, ident.smiles)
-        nearest = lambda code: db.neighbors(code, day, k)  # noqa: E731
-        may_match = db.may_match
-
-        def nearest_elsewhere(code: str) -> tuple[int, float] | None:
-            subs = index.snapshot.substances
-            ids = sorted(
-                subs[i].id
-                for i in index.controlled_elsewhere_positions(code, day)
-                if subs[i].id not in own_ids
-            )
-            found = db.neighbors_among(ids, 1)
-            return (found[0].id, found[0].similarity) if found else None
+    may_match = search.may_match
 
     # what each candidate identity is controlled by, per jurisdiction, on the day
     controlled_here: dict[str, tuple[SubstanceFact, Any]] = {}
@@ -456,19 +437,7 @@ def _similar(
     return Evidence(signal=signal, name=s.name, key=s.key, similarity=similarity, where=where)
 
 
-def _neighbors(
-    index: WatchIndex, sims: list[float], ranked: list[int], code: str, day: date, k: int
-) -> list[Neighbor]:
-    """The k most similar substances controlled in a jurisdiction on a day."""
-    allowed = index.controlled_positions(code, day)
-    out: list[Neighbor] = []
-    for i in ranked:
-        if i not in allowed:
-            continue
-        s = index.snapshot.substances[i]
-        out.append(
-            Neighbor(name=s.name, inchikey=s.inchikey, id=s.id, similarity=round(sims[i], 4))
-        )
-        if len(out) >= k:
-            break
-    return out
+def _neighbor(index: WatchIndex, hit: Hit) -> Neighbor:
+    """A search hit as the verdict names it: the substance and its similarity to 4 places."""
+    s = index.by_id[hit.substance_id]
+    return Neighbor(name=s.name, inchikey=s.inchikey, id=s.id, similarity=round(hit.similarity, 4))

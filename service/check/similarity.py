@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rdkit import Chem
 
@@ -28,8 +28,29 @@ class Hit:
     similarity: float
 
 
+class SearchQuery(Protocol):
+    """One query structure's questions to a search, answered without recomputing its fingerprint.
+
+    `among` is a set of positions in the index's `snapshot.substances` (the index caches the
+    positions controlled per jurisdiction and day).
+    """
+
+    def nearest(self, k: int, among: frozenset[int]) -> list[Hit]:
+        """The k most similar substances at the positions, most similar first."""
+        ...
+
+    def may_match(self, class_id: int) -> bool:
+        """False only when the query certainly lacks the class's scaffold (a prefilter)."""
+        ...
+
+
 class SimilaritySearch(Protocol):
     """Nearest neighbours of a structure among the registry substances of an index."""
+
+    def query(self, index: WatchIndex, mol: Chem.Mol, smiles: str, fp: Any = None) -> SearchQuery:
+        """Start answering questions about one standardized structure (`fp`: its fingerprint
+        of the index's kind, when the caller has it)."""
+        ...
 
     def nearest(
         self,
@@ -45,8 +66,39 @@ class SimilaritySearch(Protocol):
         ...
 
 
+class MemoryQuery:
+    """The query's Tanimoto similarity to every substance of the index, ranked once."""
+
+    def __init__(self, index: WatchIndex, mol: Chem.Mol, fp: Any = None) -> None:
+        if fp is None:
+            fp = fingerprint(mol, index.fp_kind, index.radius, index.bits)
+        self.sims = tanimoto_many(fp, index.fingerprints())
+        self.ranked = sorted(range(len(self.sims)), key=self.sims.__getitem__, reverse=True)
+        self.substances = index.snapshot.substances
+
+    def nearest(self, k: int, among: frozenset[int]) -> list[Hit]:
+        """The k most similar substances at the positions (ties in registry order)."""
+        out: list[Hit] = []
+        if k <= 0:
+            return out
+        for i in self.ranked:
+            if i in among:
+                out.append(Hit(self.substances[i].id, self.sims[i]))
+                if len(out) == k:
+                    break
+        return out
+
+    def may_match(self, class_id: int) -> bool:
+        """Always possible: `CompiledClass.match` tests the scaffold first itself."""
+        return True
+
+
 class MemorySearch:
     """Ranks the fingerprints the index holds in memory."""
+
+    def query(self, index: WatchIndex, mol: Chem.Mol, smiles: str, fp: Any = None) -> MemoryQuery:
+        """Rank every substance of the index against one structure."""
+        return MemoryQuery(index, mol, fp)
 
     def nearest(
         self,
