@@ -281,6 +281,12 @@ def _check(
             why = f"{cm.name} clauses {','.join(c.key for c in cm.clauses)}: {cm.citation}"
         else:
             why = ", ".join(v.reasons)
+        if v.listed_later:
+            later = v.listed_later
+            why += (
+                f"{'; ' if why else ''}status unknown on the day: listed by "
+                f"{later.effective_date} ({later.citation}), not said since when"
+            )
         near = v.neighbors[0] if v.neighbors else None
         t.add_row(
             v.jurisdiction,

@@ -41,6 +41,7 @@ from service.check.verdict import (
     Elsewhere,
     Evidence,
     InterpretedName,
+    ListedLater,
     MatchedSubstance,
     NearMiss,
     Neighbor,
@@ -57,7 +58,7 @@ from service.chem.names import NameUnreadable, looks_systematic
 from service.chem.standardize import identity, parse_smiles
 from service.config import Settings
 from service.errors import require_jurisdictions
-from service.registry.snapshot import Act, SubstanceFact
+from service.registry.snapshot import Act, SubstanceFact, first_control
 
 STATUSES = tuple(Status)
 DEFAULT_TOP_K = 5
@@ -387,6 +388,7 @@ def check_parsed(
             Verdict(
                 jurisdiction=code,
                 status=Status.LOOKALIKE if reasons else Status.NOT_FLAGGED,
+                listed_later=_listed_later(candidates, code, day),
                 reasons=reasons,
                 controlled_elsewhere=elsewhere,
                 near_misses=near,
@@ -410,6 +412,16 @@ def check_parsed(
         verdicts=verdicts,
         interpreted_as=interpretation(parsed, query),
     )
+
+
+def _listed_later(candidates: list[SubstanceFact], code: str, day: date) -> ListedLater | None:
+    """The consolidated list that shows the query controlled in J by a later day, when that is
+    all the registry knows of its control there: then the status on the day is not known."""
+    for s in candidates:
+        first = first_control(s.acts.get(code, ()))
+        if first is not None and first.kind == "listed_by" and first.effective_date > day:
+            return ListedLater(name=s.name, key=s.key, **first.as_dict())
+    return None
 
 
 def _place(act: Act) -> Place:

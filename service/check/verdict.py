@@ -106,6 +106,14 @@ class Elsewhere(ActOut):
     name: str
 
 
+class ListedLater(ActOut):
+    """A consolidated list shows the query controlled here by a later day, without saying since
+    when (an act of kind `listed_by`): on the as-of day it may already have been controlled."""
+
+    name: str
+    key: str
+
+
 class NearMiss(_Frozen):
     """A class definition whose core the query has, but which it falls outside of."""
 
@@ -141,6 +149,10 @@ def _empty(v: list[Evidence]) -> bool:
     return not v
 
 
+def _none(v: object) -> bool:
+    return v is None
+
+
 class Verdict(_Frozen):
     """The status of the query in one jurisdiction on the as-of day."""
 
@@ -157,6 +169,13 @@ class Verdict(_Frozen):
         exclude_if=_empty,
         description="one entry per reason of a lookalike: what it points to, where and since when "
         "(absent when there is no reason)",
+    )
+    listed_later: ListedLater | None = Field(
+        default=None,
+        exclude_if=_none,
+        description="not controlled on the day by any act known to the registry, but a "
+        "consolidated list shows it controlled here by a later day without saying since when: "
+        "the status on the day is not known (absent otherwise)",
     )
 
 

@@ -104,3 +104,34 @@ def test_methorphan_without_stereo_is_the_racemate(real_client: TestClient) -> N
     verdict = body["verdicts"][0]
     assert verdict["status"] == "controlled"
     assert verdict["substance"]["key"] == "racemethorphan"
+
+
+def test_before_a_consolidated_lists_date_the_status_is_said_to_be_unknown(
+    real_client: TestClient,
+) -> None:
+    """The registry knows oxycodone is in the UN's Schedule I only from a consolidated text
+    (kind `listed_by`): asked about a day before it, the check says it does not know."""
+    oxycodone = CASES[0][1]
+    early = real_client.post(
+        "/check", json={"structure": oxycodone, "as_of": "2000-01-01", "jurisdictions": ["UN", "US"]}
+    ).json()
+    by = {v["jurisdiction"]: v for v in early["verdicts"]}
+    later = by["UN"]["listed_later"]
+    assert by["UN"]["status"] not in CONTROLLED
+    assert later["kind"] == "listed_by" and later["key"] == "oxycodone"
+    assert later["in_force_from"] > "2000-01-01"
+    # the US act says since when (the Controlled Substances Act, 1971): nothing unknown there
+    assert by["US"]["status"] == "controlled" and "listed_later" not in by["US"]
+    today = real_client.post("/check", json={"structure": oxycodone, "jurisdictions": ["UN"]}).json()
+    assert today["verdicts"][0]["status"] == "controlled"
+    assert "listed_later" not in today["verdicts"][0]
+
+
+def test_a_substance_controlled_later_by_a_dated_act_is_not_unknown(real_client: TestClient) -> None:
+    """Before a dated act the substance was not controlled: no `listed_later`."""
+    r = real_client.post(
+        "/check",
+        json={"structure": "CC(C)C(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1", "as_of": "2010-01-01", "jurisdictions": ["US"]},
+    ).json()
+    v = r["verdicts"][0]
+    assert v["status"] not in CONTROLLED and "listed_later" not in v

@@ -117,6 +117,16 @@ def test_check_page_verdicts(web_client: TestClient) -> None:
     assert "Download these results as CSV" in text
 
 
+def test_check_page_says_when_the_status_on_the_day_is_not_known(web_client: TestClient) -> None:
+    oxycodone = "COc1ccc2C[C@H]3N(C)CC[C@@]45[C@@H](Oc1c24)C(=O)CC[C@@]35O"
+    early = web_client.get("/check-page", params={"structures": oxycodone, "as_of": "2000-01-01"})
+    assert early.status_code == 200
+    assert "status on this day not known" in early.text
+    assert "does not say since when" in early.text
+    today = web_client.get("/check-page", params={"structures": oxycodone})
+    assert "status on this day not known" not in today.text
+
+
 def test_check_page_csv(web_client: TestClient) -> None:
     r = web_client.get(
         "/check-page",
