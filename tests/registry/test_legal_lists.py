@@ -245,3 +245,24 @@ def test_the_file_table_in_the_readme_is_current(registry: Registry) -> None:
     assert start in readme and end in readme
     table = readme.split(start, 1)[1].split(end, 1)[0]
     assert table == files_markdown(registry), "run `analogwatch registry stats --markdown`"
+
+
+def test_us_acts_carry_a_dea_code_the_us_list_gives_their_substance(registry: Registry) -> None:
+    """A US list row names its DEA code; every US act of that substance carries one of its rows' codes."""
+    rows = [r for p in _list_files() if p.name.startswith("us-") for r in _rows(p)]
+    assert rows, "no US list"
+    seen: dict[str, int] = defaultdict(int)
+    codes: dict[str, set[str]] = defaultdict(set)
+    for r in rows:
+        assert re.fullmatch(r"\d{4}", r["code"]), f"{r['entry']}: DEA code {r['code']!r}"
+        seen[r["code"]] += 1
+        if r["opioid"] == "true" and r["key"]:
+            codes[r["key"]].add(r["code"])
+    assert {c: n for c, n in seen.items() if n > 1} == {}
+    wrong = [
+        f"{a.where} {a.substance}: code {a.code or '(none)'}, list gives {sorted(codes[a.substance])}"
+        for a in registry.actions
+        if a.jurisdiction == "US" and a.kind != "removal" and a.substance in codes
+        and a.code not in codes[a.substance]
+    ]
+    assert wrong == []
