@@ -105,6 +105,9 @@ def write_analysis(
         "fingerprints": fps,
         "sweep": [(t, [cell[(fp, t)] for fp in fps]) for t in service.THRESHOLDS],
         "counterfactual": service.counterfactual(snapshot, as_of=as_of),
+        "periods": service.period_rows(
+            run, threshold=default_threshold, elsewhere_threshold=elsewhere_threshold
+        ),
         **_curve(
             rows, default_fingerprint=default_fingerprint, default_threshold=default_threshold
         ),

@@ -766,6 +766,46 @@ def summarize(
     }
 
 
+PERIODS: tuple[tuple[str, int | None, int | None], ...] = (
+    ("before 2014", None, 2013),
+    ("2014-2017", 2014, 2017),
+    ("2018-2021", 2018, 2021),
+    ("2022 on", 2022, None),
+)
+"""Periods of the year of t (the first appearance) for the backtest split by time."""
+
+
+def period_rows(
+    run: Run, *, threshold: float, elsewhere_threshold: float = DEFAULT_ELSEWHERE
+) -> list[dict[str, Any]]:
+    """The backtest split by the year of t: per period, per jurisdiction and pooled (`all`).
+
+    The signals are a fixed rule with thresholds chosen on the whole set, not a fitted model;
+    the split shows whether they warn as well on the later series as on the earlier ones.
+    """
+    codes = sorted({tr.row.jurisdiction for tr in run.trials})
+    out = []
+    for label, first, last in PERIODS:
+        trials = [
+            tr
+            for tr in run.trials
+            if (first is None or tr.t.year >= first) and (last is None or tr.t.year <= last)
+        ]
+        groups = {
+            c: _group(
+                run,
+                [tr for tr in trials if tr.row.jurisdiction == c],
+                c,
+                threshold,
+                elsewhere_threshold,
+            )
+            for c in codes
+        }
+        groups["all"] = _group(run, trials, "all", threshold, elsewhere_threshold)
+        out.append({"period": label, "groups": groups})
+    return out
+
+
 def elsewhere_rows(
     run: Run,
     *,

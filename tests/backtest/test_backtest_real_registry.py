@@ -170,3 +170,19 @@ def test_a_subset_of_jurisdictions_reads_the_whole_run_and_says_the_same(
     assert [g["jurisdiction"] for g in subset["jurisdictions"]] == ["CN", "UK"]
     with pytest.raises(UnknownJurisdiction):
         cache.summary(snap, jurisdictions=("XX",), **kw)
+
+
+def test_the_split_by_period_partitions_the_tests(client: TestClient) -> None:
+    snap = client.app.state.index_holder.get().snapshot  # type: ignore[attr-defined]
+    run = backtest.run(snap, as_of=date(2026, 1, 1), jurisdictions=["CN", "US"])
+    periods = backtest.period_rows(run, threshold=0.55)
+    assert [p["period"] for p in periods] == [label for label, _, _ in backtest.PERIODS]
+    assert sum(p["groups"]["all"]["n_later_controlled"] for p in periods) == len(run.trials)
+    for code in ("CN", "US"):
+        tested = sum(p["groups"][code]["n_later_controlled"] for p in periods)
+        warned = sum(p["groups"][code]["n_warned"] for p in periods)
+        whole = backtest.summarize(run, threshold=0.55, jurisdictions=[code])["jurisdictions"][0]
+        assert (tested, warned) == (whole["n_later_controlled"], whole["n_warned"])
+    # acetyl fentanyl (first reported 2013) is tested before 2014, the nitazenes from 2019 on
+    early = {w["key"] for w in periods[0]["groups"]["all"]["warned"]}
+    assert "acetylfentanyl" in early
