@@ -242,16 +242,7 @@ def _check(
     from service.check import service as check_service
     from service.chem.errors import StructureError
 
-    codes = tuple(j.upper() for j in jurisdiction) if jurisdiction else None
-    for code in codes or ():
-        if code not in index.snapshot.jurisdictions:
-            fail(f"--jurisdiction: unknown jurisdiction {code!r}", code=2)
-    options = check_service.CheckOptions(
-        as_of=day,
-        jurisdictions=codes,
-        threshold=settings.similarity_threshold,
-        elsewhere_threshold=settings.elsewhere_threshold,
-    )
+    options = _check_options(index, settings, jurisdiction, day)
     if file is not None:
         if not file.is_file():
             fail(f"--file: {file} does not exist", code=2)
@@ -295,6 +286,24 @@ def _check(
             f"{near.name} ({near.similarity:.2f})" if near else "",
         )
     out.print(t)
+
+
+def _check_options(
+    index: Any, settings: Settings, jurisdiction: list[str] | None, day: date
+) -> Any:
+    """The check's options from the command line (an unknown --jurisdiction is a usage error)."""
+    from service.check import service as check_service
+
+    codes = tuple(j.upper() for j in jurisdiction) if jurisdiction else None
+    for code in codes or ():
+        if code not in index.snapshot.jurisdictions:
+            fail(f"--jurisdiction: unknown jurisdiction {code!r}", code=2)
+    return check_service.CheckOptions(
+        as_of=day,
+        jurisdictions=codes,
+        threshold=settings.similarity_threshold,
+        elsewhere_threshold=settings.elsewhere_threshold,
+    )
 
 
 def _check_file(index: Any, file: Path, options: Any, workers: int) -> None:
@@ -348,7 +357,6 @@ def screen(
     """Screen a whole library against the watchlist into Parquet; resumes an interrupted run."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from service.check import service as check_service
     from service.screen import io as screen_io
     from service.screen.run import ScreenJob, run_screen
 
@@ -369,16 +377,7 @@ def screen(
     day = _as_of(as_of)
     with runtime.open_read_only(settings.model_copy(update={"search_backend": "memory"})) as rt:
         index = rt.index()
-    codes = tuple(j.upper() for j in jurisdiction) if jurisdiction else None
-    for code in codes or ():
-        if code not in index.snapshot.jurisdictions:
-            fail(f"--jurisdiction: unknown jurisdiction {code!r}", code=2)
-    options = check_service.CheckOptions(
-        as_of=day,
-        jurisdictions=codes,
-        threshold=settings.similarity_threshold,
-        elsewhere_threshold=settings.elsewhere_threshold,
-    )
+    options = _check_options(index, settings, jurisdiction, day)
     job = ScreenJob(
         source=library,
         out=out,
