@@ -1,4 +1,4 @@
-"""Names of approved drugs read as structures: "dextromethorphan" or "loperamide" is neither
+"""Names of approved drugs read as structures: "loperamide" or "nalmefene" is neither
 a registry name nor a systematic name, yet a user asks by it.
 
 The table is ChEMBL's approved drugs shipped for the backtest

@@ -59,8 +59,10 @@ CASES = [
         "dextromethorphan",
         "COc1ccc2c(c1)[C@]13CCCC[C@@H]1[C@H](C2)N(C)CC3",
         "MKXZASYAUGDDCJ-NJAFHUGGSA-N",
-        # expressly excluded where levomethorphan and racemethorphan are controlled
-        dict.fromkeys(ALL, {"lookalike", "not_flagged"}),
+        # expressly excluded where levomethorphan and racemethorphan are controlled (UN, US, UK,
+        # EU); China names it and has controlled it as a category II psychotropic since
+        # 2024-07-01 (NMPA, MPS and NHC announcement 2024 No. 54)
+        {**dict.fromkeys(ALL, {"lookalike", "not_flagged"}), "CN": {"controlled"}},
     ),
     (
         "levomethorphan",

@@ -237,10 +237,10 @@ def test_cli_without_java_says_so(tmp_path: Path) -> None:
 def test_an_approved_drug_reads_by_its_common_name_without_java(
     real_client: TestClient, input_type: str | None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """Dextromethorphan is no registry name and no systematic name: ChEMBL's approved-drug
-    table reads it, with no JVM; the law excludes it where levomethorphan is controlled."""
+    """Loperamide is no registry name and no systematic name: ChEMBL's approved-drug table
+    reads it, with no JVM. (A peripheral mu agonist, controlled nowhere the registry looks.)"""
     _without_java(monkeypatch, tmp_path)
-    body = {"structure": "Dextromethorphan", "as_of": AS_OF}
+    body = {"structure": "Loperamide", "as_of": AS_OF}
     if input_type:
         body["input_type"] = input_type
     r = real_client.post("/check", json=body)
@@ -248,7 +248,7 @@ def test_an_approved_drug_reads_by_its_common_name_without_java(
     out = r.json()
     assert out["input_type"] == "name"
     seen = out["interpreted_as"]
-    assert (seen["name"], seen["by"]) == ("Dextromethorphan", "chembl")
-    want = identity(parse_smiles("COc1ccc2c(c1)[C@]13CCCC[C@@H]1[C@H](C2)N(C)CC3")).inchikey
-    assert out["inchikey"] == want == "MKXZASYAUGDDCJ-NJAFHUGGSA-N"
+    assert (seen["name"], seen["by"]) == ("Loperamide", "chembl")
+    want = identity(parse_smiles("CN(C)C(=O)C(CCN1CCC(O)(CC1)c1ccc(Cl)cc1)(c1ccccc1)c1ccccc1")).inchikey
+    assert out["inchikey"] == want == "RDOIQAHITMMDAJ-UHFFFAOYSA-N"  # PubChem CID 3955
     assert {v["status"] for v in out["verdicts"]} <= {"lookalike", "not_flagged"}
