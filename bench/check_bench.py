@@ -1,15 +1,17 @@
-"""Check throughput and latency against the full registry, beside this machine's floor.
+"""Check throughput and latency against the full registry, as ratios to this machine's floor.
 
-    python bench/check_bench.py [--input FILE.smi] [--n N] [--json]
+    python bench/check_bench.py [--input FILE.smi] [--n N] [--single M] [--no-http] [--json]
 
 The floor is what one core does with RDKit alone for each molecule — parse, the same
 standardization the check uses, InChIKey and Morgan fingerprint — with no service code.
-The check then adds identity lookup, Tanimoto to every registry entry, class rules and
-the verdicts. Figures:
+It is measured in the same run, before and after the checks (the machine may be shared:
+both are printed, and every ratio is to their mean). The check then adds identity lookup,
+Tanimoto to every registry entry, class rules and the verdicts. Figures, each also as a
+ratio to the floor (`*_vs_floor`; a latency as multiples of the floor's time per molecule):
 
   floor_mol_per_s           RDKit alone, one core
   batch_mol_per_s           check_many through the Python API, one process
-  batch_parallel_mol_per_s  check_many on every core
+  batch_parallel_mol_per_s  check_many on every core (`cores`)
   http_batch_mol_per_s      POST /check/batch (1,000 per request) to a live server
   http_p50_ms, http_p99_ms  one structure per POST /check, sequential, keep-alive, loopback
   index_build_s             building the watch index from the database
@@ -222,8 +224,10 @@ def main() -> None:
     parser.add_argument(
         "--single", type=int, default=2_000, help="sequential single checks over HTTP"
     )
+    parser.add_argument("--no-http", action="store_true", help="skip the live-server figures")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
+    cores = os.cpu_count() or 1
 
     if args.input:
         smiles = [ln.split()[0] for ln in args.input.read_text().splitlines() if ln.strip()]
@@ -239,15 +243,16 @@ def main() -> None:
         options = CheckOptions(as_of=date.today(), threshold=settings.similarity_threshold)
         items = [Item(None, s, "smiles") for s in smiles]
 
-        floor_rate = floor(smiles, settings)
+        floor_before = floor(smiles, settings)
         t = time.perf_counter()
         # both as JSON lines: the batch check's product is `analogwatch check --file` output
         lines = list(check_many(index, items, options, processes=1, as_json=True))
         batch_rate = len(items) / (time.perf_counter() - t)
         t = time.perf_counter()
-        parallel = list(check_many(index, items, options, processes=os.cpu_count(), as_json=True))
+        parallel = list(check_many(index, items, options, processes=cores, as_json=True))
         parallel_rate = len(items) / (time.perf_counter() - t)
         assert parallel == lines
+        floor_after = floor(smiles, settings)
         results = [json.loads(x) for x in lines]
         errors = sum(1 for r in results if "error" in r)
         flagged = sum(
@@ -256,31 +261,74 @@ def main() -> None:
             if "verdicts" in r and any(v["status"] != "not_flagged" for v in r["verdicts"])
         )
         rt.close()
-        http = http_figures(smiles, db_url, min(args.single, len(smiles)))
+        rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        http = {} if args.no_http else http_figures(smiles, db_url, min(args.single, len(smiles)))
 
-    figures = {
+    floor_rate = (floor_before + floor_after) / 2
+    floor_ms = 1000 / floor_rate  # the floor's time per molecule
+    figures: dict[str, object] = {
         "n": len(smiles),
-        "cores": os.cpu_count(),
+        "cores": cores,
         "registry_substances": len(index.snapshot.substances),
         "errors": errors,
         "flagged": flagged,
         "floor_mol_per_s": round(floor_rate, 1),
+        "floor_before_mol_per_s": round(floor_before, 1),
+        "floor_after_mol_per_s": round(floor_after, 1),
         "batch_mol_per_s": round(batch_rate, 1),
-        "batch_parallel_mol_per_s": round(parallel_rate, 1),
-        "http_batch_mol_per_s": round(http["http_batch_mol_per_s"], 1),
-        "http_p50_ms": round(http["http_p50_ms"], 2),
-        "http_p99_ms": round(http["http_p99_ms"], 2),
-        "index_build_s": round(index_build, 3),
-        "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "batch_vs_floor": round(batch_rate / floor_rate, 2),
+        "batch_parallel_mol_per_s": round(parallel_rate, 1),
         "parallel_vs_floor": round(parallel_rate / floor_rate, 2),
+        "index_build_s": round(index_build, 3),
+        "rss_mb": round(rss_mb, 1),
     }
+    if http:
+        figures |= {
+            "http_batch_mol_per_s": round(http["http_batch_mol_per_s"], 1),
+            "http_batch_vs_floor": round(http["http_batch_mol_per_s"] / floor_rate, 2),
+            "http_p50_ms": round(http["http_p50_ms"], 2),
+            "http_p50_vs_floor": round(http["http_p50_ms"] / floor_ms, 2),
+            "http_p99_ms": round(http["http_p99_ms"], 2),
+            "http_p99_vs_floor": round(http["http_p99_ms"] / floor_ms, 2),
+        }
     if args.json:
         print(json.dumps(figures))
         return
-    width = max(len(k) for k in figures)
-    for k, v in figures.items():
-        print(f"{k:<{width}}  {v}")
+    print(
+        f"{cores} cores; registry of {figures['registry_substances']} substances; "
+        f"{len(smiles):,} structures ({errors} unreadable, {flagged} flagged somewhere)"
+    )
+    print(
+        f"floor (parse + standardize + InChIKey + fingerprint, one core): {floor_rate:,.0f} mol/s "
+        f"= {floor_ms:.2f} ms/mol (before the checks {floor_before:,.0f}, after {floor_after:,.0f})"
+    )
+    rows = [
+        ("batch check, one core", f"{batch_rate:,.0f} mol/s", batch_rate / floor_rate),
+        (f"batch check, {cores} cores", f"{parallel_rate:,.0f} mol/s", parallel_rate / floor_rate),
+    ]
+    if http:
+        rows += [
+            (
+                "HTTP batch, 1,000 per request",
+                f"{http['http_batch_mol_per_s']:,.0f} mol/s",
+                http["http_batch_mol_per_s"] / floor_rate,
+            ),
+            (
+                "HTTP single check p50",
+                f"{http['http_p50_ms']:.2f} ms",
+                http["http_p50_ms"] / floor_ms,
+            ),
+            (
+                "HTTP single check p99",
+                f"{http['http_p99_ms']:.2f} ms",
+                http["http_p99_ms"] / floor_ms,
+            ),
+        ]
+    print(f"\n{'figure':<32}{'value':>14}{'x floor':>10}")
+    for name, value, ratio in rows:
+        print(f"{name:<32}{value:>14}{ratio:>10.2f}")
+    print(f"\nindex build {index_build:.3f} s; peak RSS {rss_mb:,.0f} MB (without the server)")
+    print("(a latency's ratio is in multiples of the floor's time per molecule)")
 
 
 if __name__ == "__main__":

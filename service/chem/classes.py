@@ -39,12 +39,16 @@ describe), an unclaimed piece, or a substituent of a type no clause permits make
 molecule a near miss, with the reason. Matching is on the standardized parent
 (:func:`service.chem.standardize.parent`); salts and charges are the caller's job.
 
-All SMARTS are compiled once by :func:`compile_class`; :meth:`CompiledClass.match` is pure
-and thread-safe.
+All SMARTS are compiled once by :func:`compile_class`; :meth:`CompiledClass.match` is
+thread-safe and its answer depends on the molecule only. It remembers what it found out
+about each substituent (its canonical SMILES, which groups it is), keyed by the
+substituent's atoms and bonds, so the next molecule carrying the same group skips the cut
+and the group SMARTS; at most ``_PIECES_REMEMBERED`` per definition, never pickled.
 """
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,6 +69,7 @@ __all__ = [
 ]
 
 _MAX_SCAFFOLD_MATCHES = 64
+_PIECES_REMEMBERED = 20_000  # substituents remembered per class definition, all forgotten when full
 _REGION_KINDS = ("group", "ring", "substituents", "chain_ring")
 _ANY = "any"
 
@@ -522,6 +527,18 @@ class _Outcome:
         return (len(self.violations), len(self.clauses))
 
 
+@dataclass(slots=True)
+class _Piece:
+    """What matching found out about one substituent, kept for the next molecule carrying it.
+
+    ``smiles``: canonical SMILES of the piece cut at its bond to the core (``*`` the cut).
+    ``groups``: for each ``allowed`` list asked about, the first of its groups the piece is.
+    """
+
+    smiles: str
+    groups: dict[tuple[str, ...], str | None] = field(default_factory=dict)
+
+
 def _canonical_fragment(mol: Chem.Mol) -> str:
     for atom in mol.GetAtoms():
         if atom.GetAtomicNum() == 0:
@@ -547,9 +564,18 @@ class CompiledClass:
     _exclusions: list[tuple[str, str]]
     _max_mw: float | None
     _near_miss_note: str | None
+    _seen: dict[bytes, _Piece]
 
     def __init__(self) -> None:  # pragma: no cover - use compile_class
         raise TypeError("use compile_class()")
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the definition without the pieces remembered (a Dask broadcast stays small)."""
+        return {k: v for k, v in self.__dict__.items() if k != "_seen"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._seen = {}
 
     @classmethod
     def _build(cls, key: str, rules: Mapping[str, Any]) -> CompiledClass:
@@ -597,6 +623,7 @@ class CompiledClass:
         limit = rules.get("max_molecular_weight")
         self._max_mw = float(limit) if limit is not None else None
         self._near_miss_note = rules.get("near_miss_note") or None
+        self._seen = {}
         return self
 
     # ------------------------------------------------------------------ public
@@ -606,21 +633,27 @@ class CompiledClass:
 
         Cost for a molecule without the scaffold: one substructure test (microseconds).
         """
-        if not mol.HasSubstructMatch(self._scaffold):
-            return ClassMatch(key=self.key, member=False)
-        work, back = _without_explicit_hydrogens(mol)
-        best: tuple[_Outcome, tuple[int, ...]] | None = None
-        for mapping in work.GetSubstructMatches(
+        work: Chem.Mol = mol
+        back: Sequence[int] = range(mol.GetNumAtoms())
+        if mol.GetNumAtoms() != mol.GetNumHeavyAtoms():  # hydrogen (or dummy) atoms
+            if not mol.HasSubstructMatch(self._scaffold):
+                return ClassMatch(key=self.key, member=False)
+            work, back = _without_explicit_hydrogens(mol)
+        # without hydrogen atoms `work` is `mol`: its mappings are the scaffold test itself
+        mappings = work.GetSubstructMatches(
             self._scaffold, uniquify=False, maxMatches=_MAX_SCAFFOLD_MATCHES
-        ):
+        )
+        if not mappings:
+            return ClassMatch(key=self.key, member=False)
+        best: tuple[_Outcome, tuple[int, ...]] | None = None
+        for mapping in mappings:
             outcome = self._evaluate(work, mapping)
             core = tuple(sorted(back[mapping[i]] for i in self._map_index.values()))
             if best is None or outcome.score() < best[0].score():
                 best = (outcome, core)
             if not outcome.violations:
                 break  # a clean decomposition; symmetric mappings give the same verdict
-        if best is None:  # the scaffold needs explicit H atoms that were stripped
-            return ClassMatch(key=self.key, member=False)
+        assert best is not None  # there was a mapping
         outcome, core = best
         if self._max_mw is not None:
             weight = float(Descriptors.MolWt(mol))  # type: ignore[attr-defined]
@@ -746,7 +779,7 @@ class CompiledClass:
             if atoms not in claimed:
                 c, first = bonds[0]
                 out.violations.append(
-                    f"substituent {_piece_smiles(mol, c, first)} on core atom "
+                    f"substituent {self._piece(mol, c, first, atoms)[0].smiles} on core atom "
                     f"{mol.GetAtomWithIdx(c).GetSymbol()}{c} is not covered by any clause"
                 )
         return out
@@ -776,16 +809,15 @@ class CompiledClass:
         region: _Region,
         out: _Outcome,
     ) -> None:
-        frag = _cut(mol, anchor, first)
-        if _canonical_fragment(Chem.Mol(frag)) == region.reference:
+        piece, frag = self._piece(mol, anchor, first, atoms)
+        if piece.smiles == region.reference:
             return
         allowed = region.spec["allowed"]
-        if _ANY in allowed or self._classify(frag, allowed):
+        if _ANY in allowed or self._group(piece, frag, mol, anchor, first, allowed):
             out.hit(region.spec["clause"], atoms)
         else:
             out.violations.append(
-                f"{region.name}: {_canonical_fragment(Chem.Mol(frag))} is not one of "
-                f"{', '.join(allowed)}"
+                f"{region.name}: {piece.smiles} is not one of {', '.join(allowed)}"
             )
 
     def _ring_region(
@@ -937,14 +969,48 @@ class CompiledClass:
         if _ANY in allowed:
             out.hit(clause, atoms)
             return
-        frag = _cut(mol, anchor, first)
-        if self._classify(frag, allowed):
+        piece, frag = self._piece(mol, anchor, first, atoms)
+        if self._group(piece, frag, mol, anchor, first, allowed):
             out.hit(clause, atoms)
         else:
             out.violations.append(
-                f"{where}: substituent {_canonical_fragment(Chem.Mol(frag))} is not one of "
-                f"{', '.join(allowed)}"
+                f"{where}: substituent {piece.smiles} is not one of {', '.join(allowed)}"
             )
+
+    def _piece(
+        self, mol: Chem.Mol, anchor: int, first: int, atoms: frozenset[int]
+    ) -> tuple[_Piece, Chem.Mol | None]:
+        """The piece beyond the bond anchor-first (`atoms`), remembered or cut now.
+
+        The cut fragment is returned too when it had to be made (None when remembered).
+        """
+        key = _piece_key(mol, anchor, atoms)
+        piece = self._seen.get(key)
+        if piece is not None:
+            return piece, None
+        frag = _cut(mol, anchor, first)
+        piece = _Piece(_canonical_fragment(Chem.Mol(frag)))
+        if frag.GetNumAtoms() == len(atoms) + 1:  # the cut holds `atoms` and the dummy only
+            if len(self._seen) >= _PIECES_REMEMBERED:
+                self._seen.clear()
+            self._seen[key] = piece
+        return piece, frag
+
+    def _group(
+        self,
+        piece: _Piece,
+        frag: Chem.Mol | None,
+        mol: Chem.Mol,
+        anchor: int,
+        first: int,
+        allowed: Sequence[str],
+    ) -> str | None:
+        """The first group of `allowed` the piece is (None: none of them), asked once per piece."""
+        names = tuple(allowed)
+        if names not in piece.groups:
+            cut = frag if frag is not None else _cut(mol, anchor, first)
+            piece.groups[names] = self._classify(cut, names)
+        return piece.groups[names]
 
     def _classify(self, frag: Chem.Mol, allowed: Sequence[str]) -> str | None:
         dummy = next(
@@ -1151,6 +1217,38 @@ def _cut(mol: Chem.Mol, anchor: int, first: int) -> Chem.Mol:
     frag.UpdatePropertyCache(strict=False)
     Chem.FastFindRings(frag)
     return frag
+
+
+def _piece_key(mol: Chem.Mol, anchor: int, atoms: frozenset[int]) -> bytes:
+    """The piece `atoms` attached at `anchor`, written out as a key for remembering it.
+
+    The number of atoms; the atoms in index order, each as (element, charge, hydrogens,
+    isotope, aromatic, radicals); then every bond as (atom, atom or -1 for the anchor, type,
+    aromatic): all that the cut fragment's group SMARTS and canonical SMILES depend on, so
+    one key is one substituent. Not canonical: the same group written in another atom order
+    is a second key (a miss, never a wrong answer). Packed as 32-bit integers, a few hundred
+    bytes; cheaper to make than a fragment SMILES, most of all for small pieces.
+    """
+    order = sorted(atoms)
+    pos = {a: i for i, a in enumerate(order)}
+    flat = [len(order)]
+    for a in order:
+        atom = mol.GetAtomWithIdx(a)
+        flat += (
+            atom.GetAtomicNum(),
+            atom.GetFormalCharge(),
+            atom.GetTotalNumHs(),
+            atom.GetIsotope(),
+            atom.GetIsAromatic(),
+            atom.GetNumRadicalElectrons(),
+        )
+    for i, a in enumerate(order):
+        for bond in mol.GetAtomWithIdx(a).GetBonds():
+            other = bond.GetOtherAtomIdx(a)
+            j = pos.get(other, -1 if other == anchor else -2)
+            if j < 0 or j > i:
+                flat += (i, j, int(bond.GetBondType()), bond.GetIsAromatic())
+    return array("i", flat).tobytes()
 
 
 def _piece_smiles(mol: Chem.Mol, anchor: int, first: int) -> str:

@@ -49,6 +49,10 @@ _METAL = Chem.MolFromSmarts(
     )
     + "]"
 )
+# cheap screen for _METAL: an atom that is none of the common non-metals (most molecules have
+# none, and this conjunction fails on an atom's first or second test, where the metal list
+# tries all of its ninety alternatives on every carbon)
+_UNCOMMON = Chem.MolFromSmarts("[!#1&!#6&!#7&!#8&!#9&!#15&!#16&!#17&!#35&!#53]")
 _chooser = rdMolStandardize.LargestFragmentChooser(preferOrganic=True)
 _uncharger = rdMolStandardize.Uncharger()
 
@@ -105,7 +109,7 @@ def parent(mol: Chem.Mol) -> Chem.Mol:
             # bases (all the registry holds) need nothing more.
             if mol.GetNumAtoms() != mol.GetNumHeavyAtoms():  # explicit hydrogen atoms
                 mol = Chem.RemoveHs(mol)
-            if mol.HasSubstructMatch(_METAL):
+            if mol.HasSubstructMatch(_UNCOMMON) and mol.HasSubstructMatch(_METAL):
                 mol = _disconnector.Disconnect(mol)
             mol = _chooser.choose(mol)
             mol = _normalizer.normalize(mol)

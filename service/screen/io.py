@@ -6,7 +6,7 @@ bounded by the chunks in flight, never by the library's size.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -95,41 +95,61 @@ def schema(codes: tuple[str, ...]) -> pa.Schema:
     return pa.schema(fields)
 
 
-def row(number: int, item: Item, outcome: Outcome, codes: tuple[str, ...]) -> dict[str, Any]:
-    """Flatten one check result (or error) into an output row."""
-    result = outcome.result
-    out: dict[str, Any] = {
-        "row": number,
-        "id": item.id,
-        "input": item.structure[:MAX_INPUT_CHARS] if item.input_type != "molfile" else None,
-        "smiles": result.smiles if result else None,
-        "inchikey": result.inchikey if result else None,
-        "error": outcome.error,
-    }
-    verdicts = {v.jurisdiction: v for v in result.verdicts} if result else {}
-    for code in codes:
-        v = verdicts.get(code)
-        match = citation = reasons = nearest = similarity = None
-        if v is not None:
+def table(
+    first: int, items: Sequence[Item], outcomes: Sequence[Outcome], codes: tuple[str, ...]
+) -> pa.Table:
+    """A chunk's output rows (the first numbered `first`) as an Arrow table, column by column.
+
+    Each record gives one row: its check result flattened (nearest neighbour, the match's
+    name or class key with its clauses, reasons joined by commas), or its error.
+    """
+    out = schema(codes)
+    n = len(items)
+    data: dict[str, list[Any]] = {name: [None] * n for name in out.names}
+    data["row"] = list(range(first, first + n))
+    per_code = [
+        (
+            code,
+            data[f"{code}_status"],
+            data[f"{code}_match"],
+            data[f"{code}_citation"],
+            data[f"{code}_reasons"],
+            data[f"{code}_nearest"],
+            data[f"{code}_similarity"],
+        )
+        for code in codes
+    ]
+    ids, inputs, smiles, keys, errors = (
+        data["id"],
+        data["input"],
+        data["smiles"],
+        data["inchikey"],
+        data["error"],
+    )
+    for i, (item, outcome) in enumerate(zip(items, outcomes, strict=True)):
+        ids[i] = item.id
+        if item.input_type != "molfile":
+            inputs[i] = item.structure[:MAX_INPUT_CHARS]
+        errors[i] = outcome.error
+        result = outcome.result
+        if result is None:
+            continue
+        smiles[i], keys[i] = result.smiles, result.inchikey
+        verdicts = {v.jurisdiction: v for v in result.verdicts}
+        for code, status, match, citation, reasons, nearest, similarity in per_code:
+            v = verdicts.get(code)
+            if v is None:
+                continue
+            status[i] = v.status.value
             if v.substance:
-                match, citation = v.substance.name, v.substance.citation
+                match[i], citation[i] = v.substance.name, v.substance.citation
             elif v.class_match:
                 cm = v.class_match
                 clauses = ",".join(c.key for c in cm.clauses)
-                match, citation = f"{cm.key} clauses {clauses}", cm.citation
-            reasons = ",".join(v.reasons) or None
+                match[i], citation[i] = f"{cm.key} clauses {clauses}", cm.citation
+            reasons[i] = ",".join(v.reasons) or None
             if v.neighbors:
-                nearest = v.neighbors[0].name
-                similarity = float(v.neighbors[0].similarity)
-        out[f"{code}_status"] = v.status.value if v else None
-        out[f"{code}_match"] = match
-        out[f"{code}_citation"] = citation
-        out[f"{code}_reasons"] = reasons
-        out[f"{code}_nearest"] = nearest
-        out[f"{code}_similarity"] = similarity
-    return out
-
-
-def to_table(rows: list[dict[str, Any]], codes: tuple[str, ...]) -> pa.Table:
-    """Rows as an Arrow table of the output schema."""
-    return pa.Table.from_pylist(rows, schema=schema(codes))
+                nearest[i] = v.neighbors[0].name
+                similarity[i] = float(v.neighbors[0].similarity)
+    # typed arrays straight into the table: no dictionary per row
+    return pa.Table.from_arrays([pa.array(data[f.name], f.type) for f in out], schema=out)

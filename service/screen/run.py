@@ -16,6 +16,7 @@ final concatenation streams one part at a time.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import multiprocessing as mp
@@ -29,6 +30,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from service import __version__
@@ -42,7 +45,7 @@ from service.screen import io
 MANIFEST_VERSION = 1
 SCATTER_TIMEOUT_S = 120  # broadcasting the registry snapshot to every worker
 Chunk = tuple[int, int, list[Item]]  # (chunk number, first row, records)
-Rows = list[dict[str, Any]]
+Part = tuple[int, pa.Table]  # (chunk number, its output rows): what a worker sends back
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,18 +100,22 @@ class ScreenSummary:
         }
 
 
-def screen_rows(index: WatchIndex, chunk: Chunk, options: CheckOptions) -> tuple[int, Rows]:
-    """Check one chunk; every record gives a row, a bad one with its reason in `error`."""
+def screen_rows(index: WatchIndex, chunk: Chunk, options: CheckOptions) -> Part:
+    """Check one chunk; every record gives a row, a bad one with its reason in `error`.
+
+    The rows come back as one Arrow table: a worker sends a few column buffers to the
+    client, not a thousand dictionaries.
+    """
     number, first, items = chunk
     codes = options.jurisdictions or ()
-    rows = []
-    for i, item in enumerate(items):
+    outcomes = []
+    for item in items:
         try:
             result = check_item(index, item, options)
         except Exception as exc:  # never stop a library run on one record
             result = Outcome(item.id, error=f"internal error: {type(exc).__name__}: {exc}")
-        rows.append(io.row(first + i, item, result, codes))
-    return number, rows
+        outcomes.append(result)
+    return number, io.table(first, items, outcomes, codes)
 
 
 def chunks(items: Iterable[Item], size: int) -> Iterator[Chunk]:
@@ -186,9 +193,9 @@ def _prepare_parts(job: ScreenJob, index: WatchIndex) -> tuple[Path, set[int]]:
     return parts, set()
 
 
-def _write_part(parts: Path, number: int, rows: Rows, codes: tuple[str, ...]) -> None:
+def _write_part(parts: Path, number: int, rows: pa.Table) -> None:
     tmp = parts / f".part-{number:06d}.tmp"
-    pq.write_table(io.to_table(rows, codes), tmp)
+    pq.write_table(rows, tmp)
     os.replace(tmp, _part(parts, number))  # atomic: a part exists only when complete
 
 
@@ -212,11 +219,11 @@ class _Inline:
     def __init__(self, index: WatchIndex, options: CheckOptions) -> None:
         self.index, self.options = index, options
 
-    def submit(self, chunk: Chunk) -> tuple[int, Rows]:
+    def submit(self, chunk: Chunk) -> Part:
         return screen_rows(self.index, chunk, self.options)
 
-    def first_done(self, pending: deque[Any]) -> tuple[int, Rows]:
-        result: tuple[int, Rows] = pending.popleft()
+    def first_done(self, pending: deque[Any]) -> Part:
+        result: Part = pending.popleft()
         return result
 
     def close(self) -> None:
@@ -226,9 +233,15 @@ class _Inline:
 _local_state: tuple[WatchIndex, CheckOptions] | None = None
 
 
-def _local_task(chunk: Chunk) -> tuple[int, Rows]:
+def _local_task(chunk: Chunk) -> Part:
     assert _local_state is not None
     return screen_rows(_local_state[0], chunk, _local_state[1])
+
+
+def _import_once(name: str) -> None:
+    """Import an optional module in the parent, so forked workers share it."""
+    with contextlib.suppress(ImportError):
+        importlib.import_module(name)
 
 
 class _LocalPool:
@@ -237,6 +250,7 @@ class _LocalPool:
     def __init__(self, index: WatchIndex, options: CheckOptions, processes: int) -> None:
         global _local_state
         _local_state = (index, options)
+        _import_once("pandas")  # pyarrow imports it on its first conversion: once, not per worker
         # forked before any input is read, so no reader thread is copied into the workers
         self.pool = mp.get_context("fork").Pool(processes)
         self.slots = processes
@@ -244,8 +258,8 @@ class _LocalPool:
     def submit(self, chunk: Chunk) -> Any:
         return self.pool.apply_async(_local_task, (chunk,))
 
-    def first_done(self, pending: deque[Any]) -> tuple[int, Rows]:
-        result: tuple[int, Rows] = pending.popleft().get()  # in submission order
+    def first_done(self, pending: deque[Any]) -> Part:
+        result: Part = pending.popleft().get()  # in submission order
         return result
 
     def close(self) -> None:
@@ -280,7 +294,7 @@ def _worker_version() -> str:
 
 def _dask_task(
     snapshot: Snapshot, token: str, radius: int, bits: int, options: CheckOptions, chunk: Chunk
-) -> tuple[int, Rows]:
+) -> Part:
     return screen_rows(worker_index(snapshot, token, radius, bits), chunk, options)
 
 
@@ -345,11 +359,11 @@ class _Dask:
             pure=False,
         )
 
-    def first_done(self, pending: deque[Any]) -> tuple[int, Rows]:
+    def first_done(self, pending: deque[Any]) -> Part:
         done = self.wait(list(pending), return_when="FIRST_COMPLETED").done
         future = next(f for f in pending if f in done)
         pending.remove(future)
-        result: tuple[int, Rows] = future.result()
+        result: Part = future.result()
         future.release()
         return result
 
@@ -360,6 +374,15 @@ class _Dask:
 
 
 # --- the run -----------------------------------------------------------------------
+
+
+def screen_options(options: CheckOptions, codes: tuple[str, ...]) -> CheckOptions:
+    """The options a screen checks with: the jurisdictions `codes`, one neighbour each.
+
+    A row keeps the nearest neighbour only, so the check ranks none past it; the statuses,
+    matches and reasons do not depend on how many are kept.
+    """
+    return replace(options, jurisdictions=codes, top_k=1)
 
 
 def run_screen(
@@ -374,7 +397,7 @@ def run_screen(
     if job.engine not in ("local", "dask"):
         raise AnalogwatchError(f"unknown engine {job.engine!r}; use local or dask")
     codes = tuple(job.options.jurisdictions or sorted(index.snapshot.jurisdictions))
-    options = replace(job.options, jurisdictions=codes)
+    options = screen_options(job.options, codes)
     job = replace(job, options=options)
     parts, done = _prepare_parts(job, index)
     summary = ScreenSummary(out=job.out, engine=job.engine, flagged=dict.fromkeys(codes, 0))
@@ -386,12 +409,12 @@ def run_screen(
         engine = _Inline(index, options) if n <= 1 else _LocalPool(index, options, n)
     summary.workers = engine.slots
 
-    def finish(result: tuple[int, Rows]) -> None:
+    def finish(result: Part) -> None:
         number, rows = result
-        _write_part(parts, number, rows, codes)
-        summary.screened += len(rows)
+        _write_part(parts, number, rows)
+        summary.screened += rows.num_rows
         if progress:
-            progress(len(rows))
+            progress(rows.num_rows)
 
     t0 = time.perf_counter()
     count = 0
@@ -423,9 +446,13 @@ def _tally(summary: ScreenSummary, codes: tuple[str, ...]) -> None:
     """Count rows, errors and flagged compounds from the output, streaming its batches."""
     pf = pq.ParquetFile(summary.out)
     columns = ["error"] + [f"{c}_status" for c in codes]
+    # counted in Arrow's buffers: a Python object per cell of a 65,536-row batch raised the
+    # peak memory of every screen past that size by tens of megabytes
     for batch in pf.iter_batches(columns=columns, batch_size=65_536):
-        data = batch.to_pydict()
         summary.rows += batch.num_rows
-        summary.errors += sum(e is not None for e in data["error"])
-        for c in codes:
-            summary.flagged[c] += sum(s not in (None, "not_flagged") for s in data[f"{c}_status"])
+        errors = batch.column(0)
+        summary.errors += len(errors) - errors.null_count
+        for i, c in enumerate(codes, start=1):
+            status = batch.column(i)
+            quiet = pc.sum(pc.equal(status, "not_flagged")).as_py() or 0  # nulls not counted
+            summary.flagged[c] += len(status) - status.null_count - quiet
