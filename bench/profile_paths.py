@@ -10,7 +10,7 @@ bench/check_bench.py (what `analogwatch check --file` does on one core). The ind
 before the timed part. With --cprofile, prints the functions with the most own time and
 the most cumulative time; without it, runs the path plainly, for a sampling profiler:
 
-    py-spy record -o docs/screen-flame.svg -- python bench/profile_paths.py --path screen
+    py-spy record -o docs/screening-flame.svg -- python bench/profile_paths.py --path screen
     py-spy record --format raw -o screen.raw -- python bench/profile_paths.py --path screen
     python bench/profile_paths.py --summarize screen.raw
 

@@ -425,7 +425,7 @@ def _listed_later(candidates: list[SubstanceFact], code: str, day: date) -> List
 
 
 def _place(act: Act) -> Place:
-    return Place(
+    return Place.model_construct(
         jurisdiction=act.jurisdiction, in_force_from=act.effective_date, citation=act.citation
     )
 
@@ -452,4 +452,7 @@ def _similar(
 def _neighbor(index: WatchIndex, hit: Hit) -> Neighbor:
     """A search hit as the verdict names it: the substance and its similarity to 4 places."""
     s = index.by_id[hit.substance_id]
-    return Neighbor(name=s.name, inchikey=s.inchikey, id=s.id, similarity=round(hit.similarity, 4))
+    # registry data and a float from the search: nothing to validate, so no validation cost
+    return Neighbor.model_construct(
+        name=s.name, inchikey=s.inchikey, id=s.id, similarity=round(hit.similarity, 4)
+    )
