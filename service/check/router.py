@@ -25,7 +25,7 @@ from service.check.schemas import (
 from service.chem import depict
 from service.chem.errors import StructureError
 from service.config import Settings
-from service.deps import SettingsDep
+from service.deps import Offset, SettingsDep
 from service.errors import NotFound, UnprocessableInput, require_jurisdictions
 from service.limits import rate_limit
 
@@ -200,7 +200,7 @@ def list_substances(
         date | None, Query(description="day for `jurisdiction` (default today)")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     """Search substances by name, synonym, InChIKey, family and control status; paginated."""
     if jurisdiction:

@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 
 from service.auth import CuratorDep
 from service.check.index import IndexHolder
-from service.deps import SessionDep, SettingsDep
+from service.deps import MAX_ROW_ID, Offset, SessionDep, SettingsDep
 from service.ingest import files, service
 from service.ingest.schemas import (
     AppearanceCreate,
@@ -131,12 +131,15 @@ def post_import(
 @router.get("", response_model=AppearancesPublic)
 def get_appearances(
     session: SessionDep,
-    substance_id: Annotated[int | None, Query(description="only this substance's reports")] = None,
+    substance_id: Annotated[
+        int | None,
+        Query(ge=1, le=MAX_ROW_ID, description="only this substance's reports"),
+    ] = None,
     origin: Annotated[
         Literal["registry", "api"] | None, Query(description="registry files or the API")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Any:
     """List appearances, newest first, with the verdicts stored when each was ingested."""
     count, data = service.list_appearances(

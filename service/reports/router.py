@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from service.auth import CuratorDep
 from service.check.index import IndexHolder
-from service.deps import RowId, SessionDep, SettingsDep
+from service.deps import Offset, RowId, SessionDep, SettingsDep
 from service.errors import NotFound, require_jurisdictions
 from service.models import Report
 from service.reports import feeds, service
@@ -53,7 +53,7 @@ def _render(report: Report, request: Request, fmt: str | None) -> Response:
 def get_reports(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Any:
     """List stored reports, newest first, failed runs included (without their rows)."""
     count, reports = service.list_reports(session, limit=limit, offset=offset)

@@ -189,3 +189,11 @@ def test_responses_match_the_documented_schema(real_client: TestClient) -> None:
         "/check/batch", json={"items": [{"structure": "CCO"}]}, headers={"Accept": "application/x-ndjson"}
     ).text.splitlines()
     BatchResult.model_validate_json(lines[0])
+
+
+@pytest.mark.parametrize("path", ["/substances", "/reports"])
+def test_an_offset_past_64_bits_is_a_422_not_a_database_error(real_client: TestClient, path: str) -> None:
+    r = real_client.get(path, params={"offset": 2**63, "limit": 1})
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"] == ["query", "offset"]
+    assert real_client.get(path, params={"offset": 2**63 - 1, "limit": 1}).status_code == 200

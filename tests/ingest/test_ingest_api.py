@@ -243,3 +243,10 @@ def test_registry_reload_keeps_ingested_rows(
     before = counts(engine)
     load_registry(engine, registry_dir, force=True)
     assert counts(engine) == before
+
+
+def test_a_substance_id_past_the_id_range_is_a_422(client: TestClient) -> None:
+    r = client.get("/appearances", params={"substance_id": 2**63, "limit": 1})
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"] == ["query", "substance_id"]
+    assert client.get("/appearances", params={"substance_id": 2**31 - 1}).json()["count"] == 0
