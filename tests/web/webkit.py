@@ -18,8 +18,12 @@ class Tab:
         self.errors: list[str] = []
         page.on("console", lambda m: m.type == "error" and self.errors.append(f"console: {m.text}"))
         page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+        # net::ERR_ABORTED is the browser cancelling a request itself, e.g. the favicon of a page
+        # it navigates away from; a server failure shows as an HTTP status or another net error
         page.on(
-            "requestfailed", lambda r: self.errors.append(f"request failed: {r.url} {r.failure}")
+            "requestfailed",
+            lambda r: r.failure != "net::ERR_ABORTED"
+            and self.errors.append(f"request failed: {r.url} {r.failure}"),
         )
         page.on(
             "response",
