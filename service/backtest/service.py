@@ -57,7 +57,7 @@ import numpy as np
 from service.check.index import WatchIndex
 from service.check.service import DEFAULT_ELSEWHERE_THRESHOLD as DEFAULT_ELSEWHERE
 from service.check.service import CheckOptions, check_parsed
-from service.check.verdict import Verdict
+from service.check.verdict import Evidence, Verdict
 from service.chem import drugnames
 from service.chem.fingerprints import fingerprint as make_fingerprint
 from service.chem.fingerprints import tanimoto_many
@@ -316,19 +316,27 @@ def _signal_order(s: str) -> int:
     return SIGNALS.index(s) if s in SIGNALS else len(SIGNALS)
 
 
+def _fixed_signals(v: Verdict) -> list[str]:
+    """The threshold-independent signals of a verdict: its controlled status, or its reasons
+    that no threshold decides."""
+    if v.status.is_controlled:
+        return [v.status.value]
+    return [r for r in v.reasons if r not in THRESHOLD_SIGNALS]
+
+
+def _elsewhere_evidence(v: Verdict) -> Evidence | None:
+    """The `similar_elsewhere` evidence: the backtest checks with elsewhere_threshold 0, so it
+    names the nearest substance controlled in another jurisdiction."""
+    return next((e for e in v.why if e.signal == "similar_elsewhere"), None)
+
+
 def reduce_verdict(v: Verdict) -> Reduced:
     """Keep the status, the threshold-independent signals and the nearest neighbour."""
-    fixed: list[str] = []
-    if v.status.is_controlled:
-        fixed.append(v.status.value)
-    else:
-        fixed += [r for r in v.reasons if r not in THRESHOLD_SIGNALS]
     near = v.neighbors[0] if v.neighbors else None
-    # the backtest checks with elsewhere_threshold 0: the evidence names the nearest one
-    other = next((e for e in v.why if e.signal == "similar_elsewhere"), None)
+    other = _elsewhere_evidence(v)
     return Reduced(
         status=v.status.value,
-        fixed=tuple(sorted(fixed, key=_signal_order)),
+        fixed=tuple(sorted(_fixed_signals(v), key=_signal_order)),
         similarity=float(near.similarity) if near else 0.0,
         nearest=near.model_dump() if near else None,
         class_key=v.class_match.key if v.class_match else None,
@@ -340,12 +348,9 @@ def reduce_verdict(v: Verdict) -> Reduced:
 def _background_signals(v: Verdict) -> tuple[float, float, list[str]]:
     """What the background needs of a verdict (as `reduce_verdict` reads it, without copies):
     the nearest similarity here and elsewhere (-1.0 without one) and the fixed signals."""
-    fired: list[str] = [v.status.value]
-    if not v.status.is_controlled:
-        fired = [r for r in v.reasons if r not in THRESHOLD_SIGNALS]
     here = float(v.neighbors[0].similarity) if v.neighbors else -1.0
-    other = next((e for e in v.why if e.signal == "similar_elsewhere"), None)
-    return here, float(other.similarity or 0.0) if other else -1.0, fired
+    other = _elsewhere_evidence(v)
+    return here, float(other.similarity or 0.0) if other else -1.0, _fixed_signals(v)
 
 
 def _parsed(mol: Any, ident: Identity) -> Parsed:
