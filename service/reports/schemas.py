@@ -42,7 +42,10 @@ class ReportRow(BaseModel):
     inchikey: str
     smiles: str
     reason: str = Field(
-        description="the reasons, comma-separated: controlled_elsewhere, similarity, class_near_miss"
+        description=(
+            "the reasons, comma-separated: controlled_elsewhere, similarity, class_near_miss, "
+            "similar_elsewhere, class_elsewhere"
+        )
     )
     reasons: list[str]
     neighbors: list[NeighborOut]

@@ -11,7 +11,11 @@ nor by a class definition in force) and that is
 * ``controlled_elsewhere`` — controlled in another jurisdiction on that date,
   individually or by a class definition, or
 * ``class_near_miss`` — a near miss of a class definition of J in force: it has the core
-  but falls outside the permitted modifications.
+  but falls outside the permitted modifications,
+* ``similar_elsewhere`` — at least the check's `elsewhere_threshold` similar to a substance
+  controlled in another jurisdiction on that date, or
+* ``class_elsewhere`` — a member or near miss of a class definition of another
+  jurisdiction in force on that date.
 
 The statuses come from the check engine (:func:`service.check.service.check_parsed`) so a
 report row and a check of the same compound on the same day agree; the report adds class
@@ -69,7 +73,14 @@ log = logging.getLogger("analogwatch.reports")
 
 KIND = "lookalikes"
 TOP_K = 3
-REASONS = ("controlled_elsewhere", "similarity", "class_near_miss")
+REASONS = (
+    "controlled_elsewhere",
+    "similarity",
+    "class_near_miss",
+    "similar_elsewhere",
+    "class_elsewhere",
+)
+"""Every reason the check gives for a lookalike, in the order a row lists them."""
 CSV_COLUMNS = (
     "jurisdiction",
     "rank",
@@ -144,12 +155,12 @@ def build_lookalikes(
             if v.status.is_controlled:
                 continue
             elsewhere = [_control(j, w) for j, w in sorted(controlled_in.items()) if j != code]
-            # the report ranks by the original three reasons; the check's later signals
-            # (`similar_elsewhere`, `class_elsewhere`) are in each row's `why`, not yet in its
-            # selection or ranking (their report tests are still to be recomputed)
-            reasons = (set(v.reasons) & set(REASONS)) | (
-                {"controlled_elsewhere"} if elsewhere else set()
-            )
+            # every reason the check gives selects and ranks the row, so a report row and a
+            # check of the same compound on the same day agree
+            reasons = set(v.reasons) | ({"controlled_elsewhere"} if elsewhere else set())
+            if "class_elsewhere" in reasons and not _class_evidence_beyond(v, elsewhere):
+                # membership of a class in force elsewhere is already `controlled_elsewhere`
+                reasons.discard("class_elsewhere")
             if reasons:
                 rows[code].append(
                     _row(s, v, [r for r in REASONS if r in reasons], elsewhere, params, flagged)
@@ -195,6 +206,17 @@ def build_lookalikes(
             "resolved": len(resolved),
         }
     return {"jurisdictions": jurisdictions}, summary
+
+
+def _class_evidence_beyond(verdict: Verdict, elsewhere: list[dict[str, Any]]) -> bool:
+    """True when `class_elsewhere` says more than the row's `controlled_elsewhere`: a near
+    miss, or membership where the report does not already count control by class."""
+    by_class = {e["jurisdiction"] for e in elsewhere if e["by"] == "class"}
+    return any(
+        e.detail != "member" or any(p.jurisdiction not in by_class for p in e.where)
+        for e in verdict.why
+        if e.signal == "class_elsewhere"
+    )
 
 
 def _control(code: str, verdict: Verdict) -> dict[str, Any]:

@@ -132,17 +132,22 @@ def test_three_report_runs_give_three_entries(
     newest, middle, oldest = (e.summary.splitlines() for e in entries)
     assert (
         entries[2].title
-        == f"Lookalike report {first['id']} as of {first['as_of']}: 7 new across 5 jurisdictions"
+        == f"Lookalike report {first['id']} as of {first['as_of']}: 13 new across 5 jurisdictions"
     )
     assert (
         "CN (People's Republic of China): 2 rows, 2 new, 0 resolved; new: U-49900, Acetylfentanyl"
         in oldest
     )
-    assert "EU (European Union): 1 row, 1 new, 0 resolved; new: Furanylfentanyl" in oldest
+    # U-49900 and acetylfentanyl are close to substances controlled elsewhere (similar_elsewhere)
+    assert (
+        "EU (European Union): 3 rows, 3 new, 0 resolved; "
+        "new: Furanylfentanyl, U-49900, Acetylfentanyl" in oldest
+    )
     assert "US (United States): 3 rows, 1 new, 0 resolved; new: ortho-Fluorofentanyl" in middle
     assert "CN (People's Republic of China): 3 rows, 0 new, 0 resolved" in newest
     assert entries[0].title.endswith(": 0 new across 5 jurisdictions")
-    assert {t.term for t in entries[1].tags} == {"CN", "US"}  # the jurisdictions with news
+    # the jurisdictions with news: ortho-fluorofentanyl is new everywhere
+    assert {t.term for t in entries[1].tags} == {"CN", "EU", "UK", "UN", "US"}
 
 
 def test_jurisdiction_feed_has_an_entry_per_newly_flagged_compound(
@@ -162,9 +167,9 @@ def test_jurisdiction_feed_has_an_entry_per_newly_flagged_compound(
         f"{tag(first)}/CN/{ACETYLFENTANYL_KEY}",
     ]
     assert [e.title for e in feed.entries] == [
-        "ortho-Fluorofentanyl: newly flagged in CN (similarity)",
-        "U-49900: newly flagged in CN (similarity)",
-        "Acetylfentanyl: newly flagged in CN (similarity)",
+        "ortho-Fluorofentanyl: newly flagged in CN (similarity, similar_elsewhere)",
+        "U-49900: newly flagged in CN (similarity, similar_elsewhere)",
+        "Acetylfentanyl: newly flagged in CN (similarity, similar_elsewhere)",
     ]
     entry = feed.entries[0]
     assert calendar.timegm(entry.published_parsed) == seconds(second["started_at"])
@@ -188,10 +193,14 @@ def test_jurisdiction_feed_has_an_entry_per_newly_flagged_compound(
     ]
     eu = get_feed(client, jurisdiction="EU")
     assert [e.title for e in eu.entries] == [
-        "Furanylfentanyl: newly flagged in EU (controlled_elsewhere)"
+        "ortho-Fluorofentanyl: newly flagged in EU (similar_elsewhere)",
+        "Furanylfentanyl: newly flagged in EU (controlled_elsewhere, similar_elsewhere)",
+        "U-49900: newly flagged in EU (similar_elsewhere)",
+        "Acetylfentanyl: newly flagged in EU (similar_elsewhere)",
     ]
-    assert "Controlled elsewhere: CN by listing: Furanylfentanyl" in eu.entries[0].summary
-    assert "US by listing: Furanylfentanyl (83 FR 61320, 2018-11-29)." in eu.entries[0].summary
+    furanyl = eu.entries[1].summary
+    assert "Controlled elsewhere: CN by listing: Furanylfentanyl" in furanyl
+    assert "US by listing: Furanylfentanyl (83 FR 61320, 2018-11-29)." in furanyl
 
 
 def test_unknown_jurisdiction_is_a_422_naming_the_field(client: TestClient) -> None:
@@ -222,7 +231,7 @@ def test_names_are_escaped_in_the_feeds(client: TestClient, engine: Engine) -> N
     summary = get_feed(client).entries[0].summary
     assert "new: <script>alert(1)</script> & co" in summary  # data, read back as text
     us = get_feed(client, jurisdiction="US")
-    assert us.entries[0].title == f"{EVIL}: newly flagged in US (similarity)"
+    assert us.entries[0].title == f"{EVIL}: newly flagged in US (similarity, similar_elsewhere)"
 
 
 def test_failed_runs_are_not_in_the_feed(

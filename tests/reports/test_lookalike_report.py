@@ -72,13 +72,15 @@ def test_known_lookalikes_ranked_per_jurisdiction(engine: Engine, settings: Sett
     # China controls U-47700 and furanylfentanyl only: U-49900 is the closer lookalike there
     assert _names(report, "CN") == ["U-49900", "Acetylfentanyl"]
     # the UN, the EU (which includes the UN) and the UK control nothing in this registry:
-    # furanylfentanyl is there because the US and China control it
+    # furanylfentanyl is there because the US and China control it, the two new analogs
+    # because they resemble what the US and China control (similar_elsewhere)
     for code in ("UN", "EU", "UK"):
-        assert _names(report, code) == ["Furanylfentanyl"]
+        assert _names(report, code) == ["Furanylfentanyl", "U-49900", "Acetylfentanyl"]
+        assert _row(report, code, "U-49900")["reason"] == "similar_elsewhere"
     acetyl = _row(report, "US", "Acetylfentanyl")
     assert set(acetyl) >= CONTRACT
     assert acetyl["inchikey"] == "FYIUUQUPOKIKNI-UHFFFAOYSA-N"
-    assert acetyl["reason"] == "similarity"
+    assert acetyl["reason"] == "similarity, similar_elsewhere"
     assert [(n["name"], n["similarity"]) for n in acetyl["neighbors"]] == [
         ("Fentanyl", 0.7727),
         ("Butyryl fentanyl", 0.7391),
@@ -91,7 +93,7 @@ def test_known_lookalikes_ranked_per_jurisdiction(engine: Engine, settings: Sett
     assert acetyl["new_since_previous"] is True and acetyl["rank"] == 1
     assert _row(report, "US", "U-49900")["neighbors"][0]["name"] == "U-47700"
     furanyl = _row(report, "UN", "Furanylfentanyl")
-    assert furanyl["reason"] == "controlled_elsewhere"
+    assert furanyl["reason"] == "controlled_elsewhere, similar_elsewhere"
     assert [
         (c["jurisdiction"], c["by"], c["effective_date"]) for c in furanyl["controlled_elsewhere"]
     ] == [
@@ -155,12 +157,23 @@ def test_second_run_shows_new_and_resolved(engine: Engine, settings: Settings) -
     ]
     # China: acetylfentanyl now has two reasons (controlled in the US, and similar), so it leads
     assert _names(second, "CN") == ["Acetylfentanyl", "U-49900", "ortho-Fluorofentanyl"]
-    assert _row(second, "CN", "Acetylfentanyl")["reason"] == "controlled_elsewhere, similarity"
+    assert _row(second, "CN", "Acetylfentanyl")["reason"] == (
+        "controlled_elsewhere, similarity, similar_elsewhere"
+    )
     assert [r["new_since_previous"] for r in jur["CN"]["rows"]] == [False, False, True]
     # the UN: acetylfentanyl is new there (controlled in the US now)
-    assert _names(second, "UN") == ["Furanylfentanyl", "Acetylfentanyl"]
-    assert _row(second, "UN", "Acetylfentanyl")["new_since_previous"] is True
-    assert _row(second, "UN", "Furanylfentanyl")["new_since_previous"] is False
+    # the UN: acetylfentanyl was listed before (it resembles what the US and China control)
+    # and now has a second reason, control in the US; ortho-fluorofentanyl is new
+    assert _names(second, "UN") == [
+        "Furanylfentanyl",
+        "Acetylfentanyl",
+        "ortho-Fluorofentanyl",
+        "U-49900",
+    ]
+    assert _row(second, "UN", "Acetylfentanyl")["reason"] == (
+        "controlled_elsewhere, similar_elsewhere"
+    )
+    assert [r["new_since_previous"] for r in jur["UN"]["rows"]] == [False, False, True, False]
     assert second.summary["jurisdictions"]["US"] == {"rows": 2, "new": 1, "resolved": 1}
 
 

@@ -70,8 +70,8 @@ def test_run_then_read_in_every_format(client: TestClient) -> None:
     assert tuple(rows[0]) == CSV_COLUMNS
     us = [r for r in rows if r["jurisdiction"] == "US"]
     assert [(r["rank"], r["name"], r["reason"]) for r in us] == [
-        ("1", "Acetylfentanyl", "similarity"),
-        ("2", "U-49900", "similarity"),
+        ("1", "Acetylfentanyl", "similarity, similar_elsewhere"),
+        ("2", "U-49900", "similarity, similar_elsewhere"),
     ]
     assert us[0]["neighbors"].startswith("Fentanyl (0.77); Butyryl fentanyl (0.74)")
     by_accept = client.get("/reports/latest", headers={"Accept": "text/csv"})
