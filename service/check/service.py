@@ -249,9 +249,19 @@ def check_parsed(
     subs = snap.substances
     own = frozenset(i for i, s in enumerate(subs) if s.id in own_ids) if own_ids else frozenset()
 
+    # a substance controlled in several jurisdictions is a neighbour in each: one frozen
+    # Neighbor per substance serves every list (its similarity is the query's, once)
+    made: dict[int, Neighbor] = {}
+
     def nearest(code: str) -> list[Neighbor]:
         hits = search.nearest(k, index.controlled_positions(code, day))
-        return [_neighbor(index, h) for h in hits]
+        out = []
+        for h in hits:
+            n = made.get(h.substance_id)
+            if n is None:
+                n = made[h.substance_id] = _neighbor(index, h)
+            out.append(n)
+        return out
 
     def nearest_elsewhere(code: str) -> tuple[int, float] | None:
         allowed = index.controlled_elsewhere_positions(code, day)
