@@ -1,6 +1,7 @@
 """Load test on loopback: many concurrent clients against several workers on PostgreSQL.
 
-    python bench/load_test.py [--workers 2] [--clients 32] [--requests 4000] [--seconds 90] [--json]
+    python bench/load_test.py [--workers 2] [--clients 32] [--requests 4000] [--seconds 90]
+                              [--mix all|check] [--json]
 
 Starts `analogwatch serve --workers N` on a fresh PostgreSQL database (created and dropped
 here; ANALOGWATCH_TEST_POSTGRES_URL names the server), then runs a realistic mix from
@@ -10,6 +11,11 @@ concurrent clients until the request or time bound is reached:
   10%  POST /check/batch    20 structures
   25%  GET  /substances     name search
   20%  GET  /lag            per-jurisdiction lag rows
+
+`--mix check` sends only single `POST /check` requests (the latency figure of issue 20: one
+HTTP check at N concurrent clients). With every client always waiting on a request, the
+mean latency is the clients divided by the throughput (Little's law), so the figures say
+how much of a latency is queueing: `queueing_floor_ms` is that quotient.
 
 It prints sustained requests per second, p50/p99 per endpoint, the error count, and the
 resident memory of every worker at the start, after the first half and at the end (the
@@ -84,7 +90,7 @@ async def run(args: argparse.Namespace, base: str) -> dict[str, list[float] | in
         async with httpx.AsyncClient(base_url=base, timeout=60) as c:
             while budget["left"] > 0 and time.monotonic() < stop_at:
                 budget["left"] -= 1
-                roll = rng.random()
+                roll = 0.0 if args.mix == "check" else rng.random()
                 if roll < 0.45:
                     name, call = (
                         "POST /check",
@@ -123,6 +129,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--seconds", type=float, default=90)
+    parser.add_argument(
+        "--mix", choices=("all", "check"), default="all", help="request mix (default all)"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -212,6 +221,9 @@ def main() -> None:
         "seconds": round(elapsed, 1),
         "requests_per_s": round(total / elapsed, 1),
         "errors": sum(p["errors"] for p in per.values()),  # type: ignore[misc]
+        "mix": args.mix,
+        # Little's law: with every client always waiting, mean latency = clients / throughput
+        "queueing_floor_ms": round(1000 * args.clients * elapsed / max(total, 1), 2),
         "endpoints": per,
         "worker_rss_mb_start": [round(x, 1) for x in rss_start],
         "worker_rss_mb_half": [round(x, 1) for x in rss_mid],
@@ -222,7 +234,8 @@ def main() -> None:
         return
     print(
         f"{total} requests in {elapsed:.1f} s from {args.clients} clients on {args.workers} workers: "
-        f"{figures['requests_per_s']} req/s, {figures['errors']} errors"
+        f"{figures['requests_per_s']} req/s, {figures['errors']} errors; "
+        f"clients / throughput = {figures['queueing_floor_ms']} ms (Little's law)"
     )
     for k, v in per.items():
         print(

@@ -112,18 +112,24 @@ def test_before_a_consolidated_lists_date_the_status_is_said_to_be_unknown(
     real_client: TestClient,
 ) -> None:
     """The registry knows oxycodone is in the UN's Schedule I only from a consolidated text
-    (kind `listed_by`): asked about a day before it, the check says it does not know."""
+    (kind `listed_by`, the version valid from 28 June 1987): asked about a day before it, the
+    check says it does not know; asked about a day after it, the check says controlled."""
     oxycodone = CASES[0][1]
     early = real_client.post(
-        "/check", json={"structure": oxycodone, "as_of": "2000-01-01", "jurisdictions": ["UN", "US"]}
+        "/check", json={"structure": oxycodone, "as_of": "1985-01-01", "jurisdictions": ["UN", "US"]}
     ).json()
     by = {v["jurisdiction"]: v for v in early["verdicts"]}
     later = by["UN"]["listed_later"]
     assert by["UN"]["status"] not in CONTROLLED
     assert later["kind"] == "listed_by" and later["key"] == "oxycodone"
-    assert later["in_force_from"] > "2000-01-01"
+    assert later["in_force_from"] > "1985-01-01"
     # the US act says since when (the Controlled Substances Act, 1971): nothing unknown there
     assert by["US"]["status"] == "controlled" and "listed_later" not in by["US"]
+    after = real_client.post(
+        "/check", json={"structure": oxycodone, "as_of": "1990-01-01", "jurisdictions": ["UN"]}
+    ).json()
+    assert after["verdicts"][0]["status"] == "controlled"
+    assert "listed_later" not in after["verdicts"][0]
     today = real_client.post("/check", json={"structure": oxycodone, "jurisdictions": ["UN"]}).json()
     assert today["verdicts"][0]["status"] == "controlled"
     assert "listed_later" not in today["verdicts"][0]
