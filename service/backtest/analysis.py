@@ -105,6 +105,17 @@ def write_analysis(
         "fingerprints": fps,
         "sweep": [(t, [cell[(fp, t)] for fp in fps]) for t in service.THRESHOLDS],
         "counterfactual": service.counterfactual(snapshot, as_of=as_of),
+        "flagged_drugs": service.flagged_background(
+            run, threshold=default_threshold, elsewhere_threshold=elsewhere_threshold
+        ),
+        "opioid_like": service.opioid_like(
+            snapshot,
+            as_of=as_of,
+            fingerprint=default_fingerprint,
+            bits=run.bits,
+            threshold=default_threshold,
+            elsewhere_threshold=elsewhere_threshold,
+        ),
         "periods": service.period_rows(
             run, threshold=default_threshold, elsewhere_threshold=elsewhere_threshold
         ),

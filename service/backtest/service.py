@@ -369,6 +369,8 @@ class BackgroundAt:
     similarity: np.ndarray  # nearest-neighbour similarity per drug (-1.0 without neighbour)
     fixed: dict[str, np.ndarray]  # per threshold-independent signal: fired per drug
     elsewhere: np.ndarray  # nearest other substance controlled elsewhere (-1.0 without one)
+    near_here: list[str] = field(default_factory=list)  # per drug: that neighbour's name, or ""
+    near_elsewhere: list[str] = field(default_factory=list)  # per drug: that substance, or ""
 
     @property
     def n(self) -> int:
@@ -438,6 +440,7 @@ class Run:
     background: dict[tuple[date, str], BackgroundAt]
     n_background: int
     dates: list[date] = field(default_factory=list)
+    drugs: list[BackgroundDrug] = field(default_factory=list)  # the background, in array order
 
     def far(
         self,
@@ -515,6 +518,8 @@ def run(
         sims = {c: np.zeros(len(drugs)) for c in codes}
         others = {c: np.full(len(drugs), -1.0) for c in codes}
         fixed: dict[str, dict[str, np.ndarray]] = {c: {} for c in codes}
+        near_here: dict[str, list[str]] = {c: [""] * len(drugs) for c in codes}
+        near_other: dict[str, list[str]] = {c: [""] * len(drugs) for c in codes}
         for i, d in enumerate(drugs):
             result = check_parsed(
                 index,
@@ -528,8 +533,13 @@ def run(
                 sims[c][i], others[c][i], fired = _background_signals(v)
                 for sig in fired:
                     fixed[c].setdefault(sig, np.zeros(len(drugs), dtype=bool))[i] = True
+                if v.neighbors:
+                    near_here[c][i] = v.neighbors[0].name
+                other = _elsewhere_evidence(v)
+                if other is not None:
+                    near_other[c][i] = other.name
         for c in codes:
-            bg[(day, c)] = BackgroundAt(sims[c], fixed[c], others[c])
+            bg[(day, c)] = BackgroundAt(sims[c], fixed[c], others[c], near_here[c], near_other[c])
     trials.sort(key=lambda tr: (tr.row.jurisdiction, tr.t, tr.row.name))
     return Run(
         fingerprint=fingerprint,
@@ -540,7 +550,140 @@ def run(
         background=bg,
         n_background=len(drugs),
         dates=dates,
+        drugs=drugs,
     )
+
+
+def flagged_background(
+    run: Run, *, threshold: float, elsewhere_threshold: float = DEFAULT_ELSEWHERE
+) -> list[dict[str, Any]]:
+    """Every background drug a signal flags against today's registry (the run's as-of day),
+    with the jurisdictions, the signals and the listed substance each points to."""
+    out: list[dict[str, Any]] = []
+    today = {c: run.background[(run.as_of, c)] for c in run.codes}
+    for i, drug in enumerate(run.drugs):
+        where: dict[str, list[str]] = {}
+        nearest: set[str] = set()
+        for c, bg in today.items():
+            fired = [sig for sig, hit in bg.fixed.items() if hit[i]]
+            if bg.similarity[i] >= threshold:
+                fired.append("similarity")
+                nearest.add(f"{bg.near_here[i]} ({bg.similarity[i]:.2f}, {c})")
+            if bg.elsewhere[i] >= elsewhere_threshold:
+                fired.append("similar_elsewhere")
+                nearest.add(f"{bg.near_elsewhere[i]} ({bg.elsewhere[i]:.2f}, elsewhere)")
+            if fired:
+                where[c] = sorted(set(fired), key=_signal_order)
+        if where:
+            out.append(
+                {
+                    "name": drug.name.capitalize(),
+                    "chembl_id": drug.chembl_id,
+                    "jurisdictions": where,
+                    "nearest": sorted(nearest),
+                }
+            )
+    return sorted(out, key=lambda r: (-len(r["jurisdictions"]), r["name"]))
+
+
+OPIOID_LIKE = (
+    "LOPERAMIDE",
+    "HALOPERIDOL",
+    "DROPERIDOL",
+    "PIMOZIDE",
+    "DEXTROMETHORPHAN",
+    "NALBUPHINE",
+    "BUTORPHANOL",
+    "DEZOCINE",
+    "NALOXONE",
+    "NALTREXONE",
+    "NALMEFENE",
+    "LEVALLORPHAN",
+    "METHYLNALTREXONE",
+    "NALOXEGOL",
+    "NALDEMEDINE",
+    "SAMIDORPHAN",
+    "ALVIMOPAN",
+    "ELUXADOLINE",
+)
+"""Approved drugs that look like opioids but are uncontrolled in some or all jurisdictions
+(antidiarrhoeals, butyrophenone neuroleptics, dextromethorphan, antagonists and mixed
+agonist-antagonists), counted on their own beside the whole background."""
+
+
+def opioid_like(
+    snapshot: Snapshot,
+    *,
+    as_of: date,
+    fingerprint: str = "morgan2",
+    bits: int = 2048,
+    threshold: float,
+    elsewhere_threshold: float = DEFAULT_ELSEWHERE,
+    names: Sequence[str] = OPIOID_LIKE,
+) -> dict[str, Any]:
+    """The service's verdicts on the named opioid-like drugs against today's registry.
+
+    Unlike the background, a drug here may be in the registry (nalbuphine is controlled in
+    China; dextromethorphan shares levomethorphan's skeleton): a jurisdiction where the check
+    says controlled is not counted; every other (drug, jurisdiction) pair is, and it is a
+    false alarm when flagged.
+    """
+    drugs = approved_drugs()
+
+    def named(name: str) -> BackgroundDrug | None:
+        # ChEMBL names a drug by its approved form: "NALOXEGOL OXALATE" is naloxegol
+        return next(
+            (d for d in drugs if d.name == name),
+            next((d for d in drugs if d.name.startswith(name + " ")), None),
+        )
+
+    codes = sorted(snapshot.jurisdictions)
+    frozen = freeze(snapshot, as_of)
+    fps = FingerprintCache(bits)
+    index = frozen_index(frozen, fps, fingerprint)
+    options = CheckOptions(
+        as_of=as_of,
+        jurisdictions=tuple(codes),
+        threshold=threshold,
+        elsewhere_threshold=elsewhere_threshold,
+        top_k=1,
+    )
+    rows: list[dict[str, Any]] = []
+    pairs = flagged = resembling = 0
+    for name in names:
+        drug = named(name)
+        if drug is None:
+            continue
+        result = check_parsed(
+            index,
+            _parsed(drug.mol, drug.identity),
+            options,
+            query=drug.chembl_id,
+            fp=fps.get(drug.chembl_id, drug.mol, fingerprint),
+        )
+        cells: dict[str, str] = {}
+        for v in result.verdicts:
+            if v.status.is_controlled:
+                cells[v.jurisdiction] = v.status.value
+                continue
+            pairs += 1
+            if v.reasons:
+                flagged += 1
+                resembling += any(r != "controlled_elsewhere" for r in v.reasons)
+                cells[v.jurisdiction] = f"{v.status.value} ({', '.join(v.reasons)})"
+            else:
+                cells[v.jurisdiction] = v.status.value
+        rows.append({"name": name.capitalize(), "chembl_id": drug.chembl_id, "cells": cells})
+    return {
+        "codes": codes,
+        "rows": rows,
+        "pairs": pairs,
+        "flagged": flagged,
+        "rate": flagged / pairs if pairs else None,
+        # flagged by a structural signal, not only because another jurisdiction lists the drug
+        "resembling": resembling,
+        "resembling_rate": resembling / pairs if pairs else None,
+    }
 
 
 def _state(frozen: Snapshot, day: date) -> tuple[Any, ...]:

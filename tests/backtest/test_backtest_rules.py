@@ -13,6 +13,7 @@ from service.chem.classes import compile_class
 from service.chem.fingerprints import fingerprint, tanimoto_many
 from service.chem.standardize import standardize_smiles
 from service.dates import PartialDate
+from service.lag.cli import analysis_snapshot
 from service.lag.service import DAYS_PER_MONTH
 from service.paths import schedules_dir
 from service.registry.snapshot import Act, AppearanceFact, ClassFact, Snapshot, SubstanceFact
@@ -307,3 +308,50 @@ def test_unknown_fingerprint_is_refused() -> None:
         bt.run(registry([]), as_of=AS_OF, fingerprint="ecfp", background=[])
     assert bt._fp_setting("morgan3") == ("morgan", 3)
     assert bt.fingerprint_name("atom-pair", 2) == "atom-pair"
+
+
+def test_the_flagged_background_names_each_drug_its_signals_and_what_it_resembles() -> None:
+    fent = sub("fentanyl", FENTANYL, [act("1971-05-01")])
+    snap = registry([fent])
+    bg = drugs(ASPIRIN, VALERYLFENTANYL)
+    run = bt.run(snap, as_of=AS_OF, background=bg, jurisdictions=["US", "CN"])
+    threshold = 0.40
+    flagged = bt.flagged_background(run, threshold=threshold, elsewhere_threshold=0.99)
+    # valerylfentanyl resembles fentanyl, controlled in the US only: similarity there; aspirin
+    # resembles nothing
+    assert [d["name"] for d in flagged] == ["Drug1"]
+    assert flagged[0]["chembl_id"] == "CHEMBL1"
+    assert flagged[0]["jurisdictions"] == {"US": ["similarity"]}
+    assert flagged[0]["nearest"] == [f"fentanyl ({sim(VALERYLFENTANYL, FENTANYL):.2f}, US)"]
+    # the list is the today false-alarm rate's numerator
+    assert run.background[(AS_OF, "US")].rate(threshold, 0.99) == 0.5
+    # in China the same resemblance is to a substance controlled elsewhere
+    elsewhere = bt.flagged_background(run, threshold=0.99, elsewhere_threshold=threshold)
+    assert elsewhere[0]["jurisdictions"] == {"CN": ["similar_elsewhere"]}
+    assert bt.flagged_background(run, threshold=0.99, elsewhere_threshold=0.99) == []
+
+
+def test_opioid_like_drugs_are_counted_where_they_are_not_controlled() -> None:
+    # the shipped registry: naloxone resembles oxymorphone (N-allyl for N-methyl), loperamide
+    # resembles nothing listed closely enough, nalbuphine is controlled in China only
+    snap = analysis_snapshot(schedules_dir())
+    got = bt.opioid_like(
+        snap,
+        as_of=AS_OF,
+        threshold=0.55,
+        elsewhere_threshold=0.50,
+        names=("NALOXONE", "LOPERAMIDE", "NALBUPHINE"),
+    )
+    rows = {r["name"]: r["cells"] for r in got["rows"]}
+    assert set(rows) == {"Naloxone", "Loperamide", "Nalbuphine"}
+    assert rows["Loperamide"] == {c: "not_flagged" for c in got["codes"]}
+    assert all(rows["Naloxone"][c].startswith("lookalike (similarity") for c in got["codes"])
+    assert rows["Nalbuphine"]["CN"] == "controlled"
+    # every pair but nalbuphine in China counts; naloxone's five and nalbuphine's four are flagged
+    assert got["pairs"] == 3 * len(got["codes"]) - 1
+    assert got["flagged"] == sum(
+        1 for cells in rows.values() for v in cells.values() if v.startswith("lookalike")
+    )
+    assert got["rate"] == pytest.approx(got["flagged"] / got["pairs"])
+    assert got["resembling"] <= got["flagged"]
+
