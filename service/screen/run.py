@@ -199,11 +199,26 @@ def _write_part(parts: Path, number: int, rows: pa.Table) -> None:
     os.replace(tmp, _part(parts, number))  # atomic: a part exists only when complete
 
 
+ROW_GROUP_ROWS = 65_536
+"""Rows per row group of the merged output. A writer holds the metadata of every row group
+it wrote until it closes, so one group per chunk (1,000 rows) made the peak memory of a
+million-row screen grow with its length; groups of this size keep it flat (and suit readers)."""
+
+
 def _merge(parts: Path, out: Path, count: int, codes: tuple[str, ...]) -> None:
     tmp = out.with_name(out.name + ".tmp")
+    pending: list[pa.Table] = []
+    rows = 0
     with pq.ParquetWriter(tmp, io.schema(codes)) as writer:
         for number in range(count):
-            writer.write_table(pq.read_table(_part(parts, number)))
+            part = pq.read_table(_part(parts, number))
+            pending.append(part)
+            rows += part.num_rows
+            if rows >= ROW_GROUP_ROWS:
+                writer.write_table(pa.concat_tables(pending), row_group_size=rows)
+                pending, rows = [], 0
+        if pending:
+            writer.write_table(pa.concat_tables(pending), row_group_size=rows)
     os.replace(tmp, out)
     shutil.rmtree(parts)
 

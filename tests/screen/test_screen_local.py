@@ -175,3 +175,30 @@ def test_cli_screen(library: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
         assert bad.exit_code == 2 and ".parquet" in bad.output
     finally:
         get_settings.cache_clear()
+
+
+def test_merged_output_has_few_large_row_groups(
+    screen_index: WatchIndex,
+    library: Path,
+    library_records: list,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Chunks of 25 rows merge into row groups of at least ROW_GROUP_ROWS (the last may be
+    shorter): the writer's metadata, and so the memory of a long screen, stays small."""
+    from service.screen import run as screen_run
+
+    monkeypatch.setattr(screen_run, "ROW_GROUP_ROWS", 60)
+    out = tmp_path / "grouped.parquet"
+    run_screen(screen_index, _job(library, out, workers=1))
+    meta = pq.ParquetFile(out).metadata
+    sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+    n = len(library_records)
+    assert sum(sizes) == n
+    assert all(s == 75 for s in sizes[:-1])  # three chunks of 25 reach 60
+    assert 0 < sizes[-1] <= 75
+    assert len(sizes) == -(-n // 75)
+    whole = tmp_path / "whole.parquet"
+    monkeypatch.setattr(screen_run, "ROW_GROUP_ROWS", 10**9)
+    run_screen(screen_index, _job(library, whole, workers=1))
+    assert pq.read_table(out).equals(pq.read_table(whole))
