@@ -65,6 +65,14 @@ CASES = [
         {**dict.fromkeys(ALL, {"lookalike", "not_flagged"}), "CN": {"controlled"}},
     ),
     (
+        # the 1971 Convention's Schedule III (UN, and so the EU), 21 CFR 1308.13 (US), the
+        # Misuse of Drugs Act Class C (UK), China's category I psychotropics
+        "buprenorphine",
+        "C1(CC1)CN1[C@H]2[C@@]34C[C@@H]([C@@]([C@H]5[C@@]3(C=3C(=C(C=CC3C2)O)O5)CC1)(CC4)OC)[C@@](C)(C(C)(C)C)O",
+        "RMRJXGBAOAMLHD-IHFGGWKQSA-N",
+        dict.fromkeys(ALL, {"controlled"}),
+    ),
+    (
         "levomethorphan",
         "COc1ccc2c(c1)[C@@]13CCCC[C@H]1[C@@H](C2)N(C)CC3",
         "MKXZASYAUGDDCJ-CGTJXYLNSA-N",
@@ -143,3 +151,19 @@ def test_a_substance_controlled_later_by_a_dated_act_is_not_unknown(real_client:
     ).json()
     v = r["verdicts"][0]
     assert v["status"] not in CONTROLLED and "listed_later" not in v
+
+
+def test_pentazocine_is_controlled_where_its_lists_name_it(real_client: TestClient) -> None:
+    """1971 Convention Schedule III (UN, and so the EU), 21 CFR 1308.14 Schedule IV (US),
+    China's category II psychotropics. (The UK's Class B entry has no act in the registry yet.)"""
+    body = real_client.post(
+        "/check", json={"structure": "pentazocine", "jurisdictions": ["CN", "EU", "UN", "US"]}
+    ).json()
+    assert body["registry_substance"]["key"] == "pentazocine"
+    got = {v["jurisdiction"]: (v["status"], v["substance"]["schedule"]) for v in body["verdicts"]}
+    assert got == {
+        "CN": ("controlled", "精神药品品种目录 category II"),
+        "EU": ("controlled", "1971 Schedule III"),
+        "UN": ("controlled", "1971 Schedule III"),
+        "US": ("controlled", "IV"),
+    }
