@@ -57,7 +57,7 @@ import numpy as np
 from service.check.index import WatchIndex
 from service.check.service import DEFAULT_ELSEWHERE_THRESHOLD as DEFAULT_ELSEWHERE
 from service.check.service import CheckOptions, check_parsed
-from service.check.verdict import Evidence, Verdict
+from service.check.verdict import CheckResult, Evidence, Verdict
 from service.chem import drugnames
 from service.chem.fingerprints import fingerprint as make_fingerprint
 from service.chem.fingerprints import tanimoto_many
@@ -357,6 +357,23 @@ def _parsed(mol: Any, ident: Identity) -> Parsed:
     return Parsed(mol=mol, identity=ident, input_type="smiles")
 
 
+def _check_drug(
+    index: WatchIndex,
+    drug: BackgroundDrug,
+    options: CheckOptions,
+    fps: FingerprintCache,
+    fingerprint: str,
+) -> CheckResult:
+    """One approved drug checked against a frozen registry, its fingerprint computed once."""
+    return check_parsed(
+        index,
+        _parsed(drug.mol, drug.identity),
+        options,
+        query=drug.chembl_id,
+        fp=fps.get(drug.chembl_id, drug.mol, fingerprint),
+    )
+
+
 def _substance_parsed(s: SubstanceFact) -> Parsed:
     ident = Identity(smiles=s.smiles, inchi="", inchikey=s.inchikey, formula=s.formula)
     return _parsed(s.mol, ident)
@@ -521,13 +538,7 @@ def run(
         near_here: dict[str, list[str]] = {c: [""] * len(drugs) for c in codes}
         near_other: dict[str, list[str]] = {c: [""] * len(drugs) for c in codes}
         for i, d in enumerate(drugs):
-            result = check_parsed(
-                index,
-                _parsed(d.mol, d.identity),
-                options,
-                query=d.chembl_id,
-                fp=fps.get(d.chembl_id, d.mol, fingerprint),
-            )
+            result = _check_drug(index, d, options, fps, fingerprint)
             for v in result.verdicts:
                 c = v.jurisdiction
                 sims[c][i], others[c][i], fired = _background_signals(v)
@@ -654,13 +665,7 @@ def opioid_like(
         drug = named(name)
         if drug is None:
             continue
-        result = check_parsed(
-            index,
-            _parsed(drug.mol, drug.identity),
-            options,
-            query=drug.chembl_id,
-            fp=fps.get(drug.chembl_id, drug.mol, fingerprint),
-        )
+        result = _check_drug(index, drug, options, fps, fingerprint)
         cells: dict[str, str] = {}
         for v in result.verdicts:
             if v.status.is_controlled:
