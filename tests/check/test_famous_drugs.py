@@ -167,3 +167,32 @@ def test_pentazocine_is_controlled_where_its_lists_name_it(real_client: TestClie
         "UN": ("controlled", "1971 Schedule III"),
         "US": ("controlled", "IV"),
     }
+
+
+def test_remifentanil_is_class_a_in_the_uk_from_july_2003(real_client: TestClient) -> None:
+    """SI 2003/1243, in force 1 July 2003 (Home Office circular 039/2003): controlled from
+    that day, not before; 21 CFR 1308.12 Schedule II and China's narcotic catalogue today."""
+    today = real_client.post(
+        "/check", json={"structure": "remifentanil", "jurisdictions": ["CN", "UK", "US"]}
+    ).json()
+    assert today["registry_substance"]["key"] == "remifentanil"
+    got = {v["jurisdiction"]: v["status"] for v in today["verdicts"]}
+    assert got == {"CN": "controlled", "UK": "controlled", "US": "controlled"}
+    uk = today["verdicts"][1]
+    assert (uk["substance"]["schedule"], uk["substance"]["effective_date"]) == ("Class A", "2003-07-01")
+    before = real_client.post(
+        "/check",
+        json={"structure": "remifentanil", "jurisdictions": ["UK"], "as_of": "2003-06-30"},
+    ).json()
+    assert before["verdicts"][0]["status"] not in CONTROLLED
+
+
+def test_u_47700_is_in_the_1961_convention_and_so_in_eu_law(real_client: TestClient) -> None:
+    """Schedule I of the 1961 Convention (83 FR 17486 discharges that obligation); the EU
+    inherits the UN schedules; US Schedule I, UK Class A, China's supplementary list."""
+    body = real_client.post("/check", json={"structure": "U-47700"}).json()
+    assert body["registry_substance"]["key"] == "u-47700"
+    got = {v["jurisdiction"]: v["status"] for v in body["verdicts"]}
+    assert got == dict.fromkeys(ALL, "controlled")
+    un = next(v for v in body["verdicts"] if v["jurisdiction"] == "UN")
+    assert un["substance"]["schedule"] == "1961 Schedule I"
