@@ -394,6 +394,16 @@ class BackgroundAt:
         """Number of background drugs."""
         return int(self.similarity.shape[0])
 
+    def signal_masks(
+        self, threshold: float, elsewhere_threshold: float = DEFAULT_ELSEWHERE
+    ) -> dict[str, np.ndarray]:
+        """Per signal: which drugs it flags at the thresholds (the one place the rule lives)."""
+        return {
+            **self.fixed,
+            "similarity": self.similarity >= threshold,
+            "similar_elsewhere": self.elsewhere >= elsewhere_threshold,
+        }
+
     def flagged(
         self,
         threshold: float,
@@ -402,13 +412,9 @@ class BackgroundAt:
     ) -> np.ndarray:
         """Per drug: flagged by any (enabled) signal at the thresholds."""
         out = np.zeros(self.n, dtype=bool)
-        for sig, fired in self.fixed.items():
+        for sig, fired in self.signal_masks(threshold, elsewhere_threshold).items():
             if enabled is None or sig in enabled:
                 out |= fired
-        if enabled is None or "similarity" in enabled:
-            out |= self.similarity >= threshold
-        if enabled is None or "similar_elsewhere" in enabled:
-            out |= self.elsewhere >= elsewhere_threshold
         return out
 
     def rate(
@@ -572,19 +578,18 @@ def flagged_background(
     with the jurisdictions, the signals and the listed substance each points to."""
     out: list[dict[str, Any]] = []
     today = {c: run.background[(run.as_of, c)] for c in run.codes}
+    masks = {c: bg.signal_masks(threshold, elsewhere_threshold) for c, bg in today.items()}
     for i, drug in enumerate(run.drugs):
         where: dict[str, list[str]] = {}
         nearest: set[str] = set()
         for c, bg in today.items():
-            fired = [sig for sig, hit in bg.fixed.items() if hit[i]]
-            if bg.similarity[i] >= threshold:
-                fired.append("similarity")
+            fired = [sig for sig, hit in masks[c].items() if hit[i]]
+            if "similarity" in fired:
                 nearest.add(f"{bg.near_here[i]} ({bg.similarity[i]:.2f}, {c})")
-            if bg.elsewhere[i] >= elsewhere_threshold:
-                fired.append("similar_elsewhere")
+            if "similar_elsewhere" in fired:
                 nearest.add(f"{bg.near_elsewhere[i]} ({bg.elsewhere[i]:.2f}, elsewhere)")
             if fired:
-                where[c] = sorted(set(fired), key=_signal_order)
+                where[c] = sorted(fired, key=_signal_order)
         if where:
             out.append(
                 {
