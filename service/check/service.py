@@ -55,7 +55,7 @@ from service.chem.drugnames import approved_drug_smiles
 from service.chem.errors import StructureError
 from service.chem.inputs import CAS, INCHIKEY, Parsed, detect, read_structure
 from service.chem.names import NameUnreadable, looks_systematic
-from service.chem.standardize import identity, parse_smiles
+from service.chem.standardize import identity, mirror_inchikey, parse_smiles
 from service.config import Settings
 from service.errors import require_jurisdictions
 from service.registry.snapshot import Act, SubstanceFact, first_control
@@ -240,6 +240,12 @@ def check_parsed(
         for s in index.by_connectivity.get(ident.connectivity, [])
         if s is not exact and s.stereo != "exact"
     ]
+    if len(same_skeleton) > 1:
+        # diastereomers of one skeleton can be listed apart (alphaprodine, betaprodine), each
+        # stored as one enantiomer of its racemate: the query's mirror image names its own first
+        mirror = mirror_inchikey(parsed.mol)
+        if mirror is not None:
+            same_skeleton.sort(key=lambda s: s.inchikey != mirror)
     candidates = ([exact] if exact else []) + same_skeleton
     own_ids = {s.id for s in candidates}  # the query itself is `controlled_elsewhere`, not similar
     day = options.as_of

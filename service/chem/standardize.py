@@ -149,3 +149,27 @@ def standardize_smiles(smiles: str) -> tuple[Chem.Mol, Identity]:
     """Parse a SMILES, standardize it and return the parent with its identity keys."""
     mol = parent(parse_smiles(smiles))
     return mol, identity(mol)
+
+
+_CW = Chem.ChiralType.CHI_TETRAHEDRAL_CW
+_CCW = Chem.ChiralType.CHI_TETRAHEDRAL_CCW
+
+
+def mirror_inchikey(mol: Chem.Mol) -> str | None:
+    """InChIKey of the mirror image (every tetrahedral centre inverted), or None without one.
+
+    A racemic entry (one diastereomer, both enantiomers: alphaprodine) is stored as one drawn
+    enantiomer; its other enantiomer has this key.
+    """
+    m = Chem.Mol(mol)
+    flipped = False
+    for atom in m.GetAtoms():
+        tag = atom.GetChiralTag()
+        if tag in (_CW, _CCW):
+            atom.SetChiralTag(_CCW if tag == _CW else _CW)
+            flipped = True
+    if not flipped:
+        return None
+    with rdlog.captured():
+        key: str = Chem.MolToInchiKey(m) or ""  # type: ignore[no-untyped-call]
+    return key or None

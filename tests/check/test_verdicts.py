@@ -76,6 +76,62 @@ def test_stereoisomer_matches_by_connectivity(real_index: WatchIndex) -> None:
     assert v["substance"]["match"] == "connectivity"
 
 
+# alpha- and betaprodine: the two racemic diastereomers of one skeleton, listed apart (US
+# Schedules II and I); each is stored as one enantiomer, and either enantiomer is that entry
+PRODINES = {
+    "alphaprodine": (
+        ("CCC(=O)O[C@@]1(c2ccccc2)CCN(C)C[C@H]1C", "CCC(=O)O[C@]1(c2ccccc2)CCN(C)C[C@@H]1C"),
+        "II",
+    ),
+    "betaprodine": (
+        ("CCC(=O)O[C@]1(c2ccccc2)CCN(C)C[C@H]1C", "CCC(=O)O[C@@]1(c2ccccc2)CCN(C)C[C@@H]1C"),
+        "I",
+    ),
+}
+
+
+@pytest.mark.parametrize("key", sorted(PRODINES))
+def test_either_enantiomer_of_a_listed_racemic_diastereomer_is_that_entry(
+    real_index: WatchIndex, key: str
+) -> None:
+    enantiomers, schedule = PRODINES[key]
+    for smiles in enantiomers:
+        v = _status(real_index, smiles, "US", date(2026, 1, 1))
+        assert v["status"] == "controlled"
+        assert (v["substance"]["key"], v["substance"]["schedule"]) == (key, schedule)
+
+
+def test_laam_is_its_own_entry_in_the_us_and_an_alphacetylmethadol_isomer_elsewhere(
+    real_index: WatchIndex,
+) -> None:
+    laam = "CC[C@H](OC(C)=O)C(C[C@H](C)N(C)C)(c1ccccc1)c1ccccc1"
+    mirror = "CC[C@@H](OC(C)=O)C(C[C@@H](C)N(C)C)(c1ccccc1)c1ccccc1"
+    day = date(2026, 11, 1)
+    us = _status(real_index, laam, "US", day)
+    assert us["status"] == "controlled"
+    assert (us["substance"]["key"], us["substance"]["schedule"], us["substance"]["match"]) == (
+        "levacetylmethadol",
+        "II",
+        "inchikey",
+    )
+    # Schedule I's alphacetylmethadol excepts LAAM, not its enantiomer
+    dextro = _status(real_index, mirror, "US", day)
+    assert (dextro["substance"]["key"], dextro["substance"]["schedule"]) == ("alphacetylmethadol", "I")
+    # the UK lists no LAAM of its own: it is a stereoisomer of alphacetylmethadol (Class A)
+    uk = _status(real_index, laam, "UK", day)
+    assert uk["status"] == "controlled"
+    assert (uk["substance"]["key"], uk["substance"]["match"]) == ("alphacetylmethadol", "connectivity")
+
+
+def test_mirror_inchikey_inverts_every_centre() -> None:
+    from service.chem.standardize import mirror_inchikey, standardize_smiles
+
+    levo, _ = standardize_smiles("COc1ccc2c(c1)[C@@]13CCCC[C@H]1[C@@H](C2)N(C)CC3")
+    assert mirror_inchikey(levo) == "MKXZASYAUGDDCJ-NJAFHUGGSA-N"  # dextromethorphan
+    flat, _ = standardize_smiles("CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1")
+    assert mirror_inchikey(flat) is None
+
+
 def test_u47700_in_china_before_and_after_1_july_2017(real_index: WatchIndex) -> None:
     before = _status(real_index, "U-47700", "CN", date(2017, 6, 30))
     after = _status(real_index, "U-47700", "CN", date(2017, 7, 1))
