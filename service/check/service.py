@@ -55,7 +55,12 @@ from service.chem.drugnames import approved_drug_smiles
 from service.chem.errors import StructureError
 from service.chem.inputs import CAS, INCHIKEY, Parsed, detect, read_structure
 from service.chem.names import NameUnreadable, looks_systematic
-from service.chem.standardize import identity, mirror_inchikey, parse_smiles
+from service.chem.standardize import (
+    has_open_stereocentre,
+    identity,
+    mirror_inchikey,
+    parse_smiles,
+)
 from service.config import Settings
 from service.errors import require_jurisdictions
 from service.registry.snapshot import Act, SubstanceFact, first_control
@@ -240,12 +245,16 @@ def check_parsed(
         for s in index.by_connectivity.get(ident.connectivity, [])
         if s is not exact and s.stereo != "exact"
     ]
+    # several entries of one skeleton, with the structure as given unable to tell them apart:
+    # it leaves stereocentres open and none of them is the query itself
+    undetermined = False
     if len(same_skeleton) > 1:
         # diastereomers of one skeleton can be listed apart (alphaprodine, betaprodine), each
         # stored as one enantiomer of its racemate: the query's mirror image names its own first
         mirror = mirror_inchikey(parsed.mol)
         if mirror is not None:
             same_skeleton.sort(key=lambda s: s.inchikey != mirror)
+        undetermined = exact is None and has_open_stereocentre(parsed.mol)
     candidates = ([exact] if exact else []) + same_skeleton
     own_ids = {s.id for s in candidates}  # the query itself is `controlled_elsewhere`, not similar
     day = options.as_of
@@ -312,6 +321,9 @@ def check_parsed(
                     status=Status.CONTROLLED,
                     substance=matched,
                     neighbors=neighbors,
+                    alternatives=_alternatives(same_skeleton, s, act, code, day)
+                    if undetermined
+                    else [],
                 )
             )
             continue
@@ -428,6 +440,28 @@ def check_parsed(
         verdicts=verdicts,
         interpreted_as=interpretation(parsed, query),
     )
+
+
+def _alternatives(
+    same_skeleton: list[SubstanceFact], chosen: SubstanceFact, act: Act, code: str, day: date
+) -> list[MatchedSubstance]:
+    """The other entries of the query's skeleton controlled in J on the day under a schedule
+    other than the matched entry's: which one applies depends on the stereoisomer meant."""
+    out = []
+    for s in same_skeleton:
+        other = s.act_in_force(code, day) if s is not chosen else None
+        if other is not None and other.schedule != act.schedule:
+            out.append(
+                MatchedSubstance(
+                    id=s.id,
+                    name=s.name,
+                    key=s.key,
+                    inchikey=s.inchikey,
+                    match="connectivity",
+                    **other.as_dict(),
+                )
+            )
+    return out
 
 
 def _listed_later(candidates: list[SubstanceFact], code: str, day: date) -> ListedLater | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -145,7 +145,7 @@ class Evidence(_Frozen):
     where: list[Place] = Field(description="jurisdictions controlling it on the day, with dates")
 
 
-def _empty(v: list[Evidence]) -> bool:
+def _empty(v: list[Any]) -> bool:
     return not v
 
 
@@ -169,6 +169,15 @@ class Verdict(_Frozen):
         exclude_if=_empty,
         description="one entry per reason of a lookalike: what it points to, where and since when "
         "(absent when there is no reason)",
+    )
+    alternatives: list[MatchedSubstance] = Field(
+        default_factory=list,
+        exclude_if=_empty,
+        description="other registry entries of the query's skeleton, controlled here on the day "
+        "under another schedule, that the structure as given does not tell apart from "
+        "`substance` (it leaves stereocentres unspecified, and the law lists stereoisomers "
+        "apart): the status holds, the schedule depends on the stereoisomer meant (absent "
+        "otherwise)",
     )
     listed_later: ListedLater | None = Field(
         default=None,

@@ -173,3 +173,11 @@ def mirror_inchikey(mol: Chem.Mol) -> str | None:
     with rdlog.captured():
         key: str = Chem.MolToInchiKey(m) or ""  # type: ignore[no-untyped-call]
     return key or None
+
+
+def has_open_stereocentre(mol: Chem.Mol) -> bool:
+    """Whether the structure leaves a tetrahedral stereocentre unspecified."""
+    centres: list[tuple[int, str]] = Chem.FindMolChiralCenters(  # type: ignore[no-untyped-call]
+        mol, includeUnassigned=True, useLegacyImplementation=False
+    )
+    return any(label == "?" for _, label in centres)

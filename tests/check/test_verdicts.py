@@ -101,6 +101,24 @@ def test_either_enantiomer_of_a_listed_racemic_diastereomer_is_that_entry(
         assert (v["substance"]["key"], v["substance"]["schedule"]) == (key, schedule)
 
 
+def test_a_prodine_without_stereo_names_both_entries_where_their_schedules_differ(
+    real_index: WatchIndex,
+) -> None:
+    flat = "CCC(=O)OC1(c2ccccc2)CCN(C)CC1C"
+    day = date(2026, 11, 1)
+    us = _status(real_index, flat, "US", day)
+    assert us["status"] == "controlled"
+    found = {(us["substance"]["key"], us["substance"]["schedule"])} | {
+        (a["key"], a["schedule"]) for a in us["alternatives"]
+    }
+    assert found == {("alphaprodine", "II"), ("betaprodine", "I")}
+    # Class A either way in the UK: nothing to tell apart
+    assert "alternatives" not in _status(real_index, flat, "UK", day)
+    # with its stereocentres given, the structure is one entry
+    one = _status(real_index, PRODINES["betaprodine"][0][1], "US", day)
+    assert "alternatives" not in one
+
+
 def test_laam_is_its_own_entry_in_the_us_and_an_alphacetylmethadol_isomer_elsewhere(
     real_index: WatchIndex,
 ) -> None:
