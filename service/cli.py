@@ -272,6 +272,10 @@ def _check(
             why = f"{cm.name} clauses {','.join(c.key for c in cm.clauses)}: {cm.citation}"
         else:
             why = ", ".join(v.reasons)
+        if v.alternatives:
+            why += "; or, stereo left open: " + ", ".join(
+                f"{a.name}: {a.citation} ({a.schedule})" for a in v.alternatives
+            )
         if v.listed_later:
             later = v.listed_later
             why += (

@@ -252,3 +252,11 @@ def test_an_approved_drug_reads_by_its_common_name_without_java(
     want = identity(parse_smiles("CN(C)C(=O)C(CCN1CCC(O)(CC1)c1ccc(Cl)cc1)(c1ccccc1)c1ccccc1")).inchikey
     assert out["inchikey"] == want == "RDOIQAHITMMDAJ-UHFFFAOYSA-N"  # PubChem CID 3955
     assert {v["status"] for v in out["verdicts"]} <= {"lookalike", "not_flagged"}
+
+
+def test_cli_names_the_other_entry_a_structure_without_stereo_may_be(cli_env: Path) -> None:
+    result = runner.invoke(app, ["check", "CCC(=O)OC1(c2ccccc2)CCN(C)CC1C", "-j", "US"])
+    assert result.exit_code == 0, result.stderr
+    # the table wraps its cells to the terminal's width: look for the words, not the phrase
+    words = set(result.stdout.replace("│", " ").split())
+    assert {"Alphaprodine:", "stereo", "Betaprodine:", "(I)"} <= words
