@@ -7,7 +7,9 @@ Per jurisdiction J and as-of date d, in this order:
    act in force in J on d. The result names the act: schedule, citation, effective date.
    A substance whose legal entry names one stereoisomer or the racemate (`stereo` =
    `exact`: levomethorphan, racemethorphan, dextropropoxyphene) matches by full InChIKey
-   only, so an excluded stereoisomer (dextromethorphan) is not that substance.
+   only, so an excluded stereoisomer (dextromethorphan) is not that substance. Where such an
+   entry has acts in J (LAAM, which the US lists apart from the alphacetylmethadol entry that
+   excepts it), only its own acts count there; elsewhere it is an isomer of its siblings.
 2. `controlled_by_class` — a class definition of J in force on d covers the query
    structurally; the result names the definition, the clauses matched and the atoms.
    Structural membership always needs legal review, and says so.
@@ -287,8 +289,13 @@ def check_parsed(
 
     # what each candidate identity is controlled by, per jurisdiction, on the day
     controlled_here: dict[str, tuple[SubstanceFact, Any]] = {}
+    # where the law lists this very stereoisomer apart (LAAM beside alphacetylmethadol, which
+    # excepts it), its own acts decide there: a sibling's listing does not stand in for them
+    apart = set(exact.acts) if exact is not None and exact.stereo == "exact" else set()
     for s in candidates:
         for act in s.controlled_anywhere(day):
+            if s is not exact and act.jurisdiction in apart:
+                continue
             controlled_here.setdefault(act.jurisdiction, (s, act))
 
     # class definitions in force anywhere on the day, each matched at most once per query

@@ -139,6 +139,12 @@ def test_laam_is_its_own_entry_in_the_us_and_an_alphacetylmethadol_isomer_elsewh
     uk = _status(real_index, laam, "UK", day)
     assert uk["status"] == "controlled"
     assert (uk["substance"]["key"], uk["substance"]["match"]) == ("alphacetylmethadol", "connectivity")
+    # before the only US act on record (a consolidated list of 2026), the US status of LAAM is
+    # not known: the Schedule I entry that excepts it does not stand in for its own listing
+    before = _status(real_index, laam, "US", date(2000, 1, 1))
+    assert before["status"] != "controlled"
+    assert before["listed_later"]["key"] == "levacetylmethadol"
+    assert _status(real_index, laam, "UK", date(2000, 1, 1))["substance"]["key"] == "alphacetylmethadol"
 
 
 def test_mirror_inchikey_inverts_every_centre() -> None:
