@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 from service.check.index import WatchIndex
@@ -314,13 +314,8 @@ def check_parsed(
         hit = controlled_here.get(code)
         if hit is not None:
             s, act = hit
-            matched = MatchedSubstance(
-                id=s.id,
-                name=s.name,
-                key=s.key,
-                inchikey=s.inchikey,
-                match="inchikey" if s.inchikey == ident.inchikey else "connectivity",
-                **act.as_dict(),
+            matched = _matched(
+                s, act, "inchikey" if s.inchikey == ident.inchikey else "connectivity"
             )
             verdicts.append(
                 Verdict(
@@ -458,17 +453,17 @@ def _alternatives(
     for s in same_skeleton:
         other = s.act_in_force(code, day) if s is not chosen else None
         if other is not None and other.schedule != act.schedule:
-            out.append(
-                MatchedSubstance(
-                    id=s.id,
-                    name=s.name,
-                    key=s.key,
-                    inchikey=s.inchikey,
-                    match="connectivity",
-                    **other.as_dict(),
-                )
-            )
+            out.append(_matched(s, other, "connectivity"))
     return out
+
+
+def _matched(
+    s: SubstanceFact, act: Act, match: Literal["inchikey", "connectivity"]
+) -> MatchedSubstance:
+    """A registry substance as a verdict names it, with the act controlling it."""
+    return MatchedSubstance(
+        id=s.id, name=s.name, key=s.key, inchikey=s.inchikey, match=match, **act.as_dict()
+    )
 
 
 def _listed_later(candidates: list[SubstanceFact], code: str, day: date) -> ListedLater | None:
