@@ -98,6 +98,7 @@ def load(
             "actions": len(reg.actions),
             "appearances": len(reg.appearances),
             "classes": len(reg.classes),
+            "unencoded": len(reg.unencoded),
             "digest": reg.digest,
         }
         _print_json(summary) if as_json else out.print(f"valid: {summary}")
@@ -281,6 +282,11 @@ def _check(
             why += (
                 f"{'; ' if why else ''}status unknown on the day: listed by "
                 f"{later.effective_date} ({later.citation}), not said since when"
+            )
+        for c in v.caveats:
+            why += (
+                f"{'; ' if why else ''}may be controlled under {c.name}, which the registry does "
+                f"not encode (in force by {c.known_in_force_by}; {c.citation}): legal review"
             )
         near = v.neighbors[0] if v.neighbors else None
         t.add_row(

@@ -216,6 +216,7 @@ def freeze(snapshot: Snapshot, on: date) -> Snapshot:
         members=dict(snapshot.members),
         substances=subs,
         classes=classes,
+        unencoded=[u for u in snapshot.unencoded if u.known_in_force_by <= on],
     )
 
 

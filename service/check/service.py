@@ -23,6 +23,10 @@ Per jurisdiction J and as-of date d, in this order:
    `why` says, per reason, what it points to, where and since when.
 4. `not_flagged` — none of these.
 
+A `lookalike` or `not_flagged` verdict for a structure with the core of a generic law of J
+that the registry knows is in force but does not encode (`schedules/unencoded/`) carries
+that law in `caveats`: the status may understate control there. Such a law never sets a status.
+
 Every verdict carries the nearest substances controlled in J on d, with similarities.
 """
 
@@ -37,6 +41,7 @@ from urllib.parse import urlencode
 from service.check.index import WatchIndex
 from service.check.similarity import Hit
 from service.check.verdict import (
+    Caveat,
     CheckResult,
     ClassMatchOut,
     ClauseOut,
@@ -65,7 +70,7 @@ from service.chem.standardize import (
 )
 from service.config import Settings
 from service.errors import require_jurisdictions
-from service.registry.snapshot import Act, SubstanceFact, first_control
+from service.registry.snapshot import Act, SubstanceFact, UnencodedFact, first_control
 
 STATUSES = tuple(Status)
 DEFAULT_TOP_K = 5
@@ -308,6 +313,12 @@ def check_parsed(
             found = matches[cls.id] = cls.compiled.match(parsed.mol)
         return found
 
+    # generic laws known but not encoded, per jurisdiction, tested once for the query's core
+    concerned: dict[str, list[Caveat]] = {}
+    for law in snap.unencoded:
+        if law.jurisdiction in codes and law.concerns(parsed.mol):
+            concerned.setdefault(law.jurisdiction, []).append(_caveat(law))
+
     verdicts: list[Verdict] = []
     for code in codes:
         neighbors = nearest(code)
@@ -424,6 +435,7 @@ def check_parsed(
                 near_misses=near,
                 neighbors=neighbors,
                 why=why,
+                caveats=concerned.get(code, []),
             )
         )
 
@@ -474,6 +486,20 @@ def _listed_later(candidates: list[SubstanceFact], code: str, day: date) -> List
         if first is not None and first.kind == "listed_by" and first.effective_date > day:
             return ListedLater(name=s.name, key=s.key, **first.as_dict())
     return None
+
+
+def _caveat(law: UnencodedFact) -> Caveat:
+    return Caveat(
+        key=law.key,
+        name=law.name,
+        jurisdiction=law.jurisdiction,
+        schedule=law.schedule,
+        core=law.trigger_description,
+        known_in_force_by=law.known_in_force_by,
+        citation=law.citation,
+        source=law.source,
+        why_unencoded=law.why_unencoded,
+    )
 
 
 def _place(act: Act) -> Place:

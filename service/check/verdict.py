@@ -145,6 +145,26 @@ class Evidence(_Frozen):
     where: list[Place] = Field(description="jurisdictions controlling it on the day, with dates")
 
 
+class Caveat(_Frozen):
+    """A generic law of the jurisdiction that the registry knows of but does not encode, whose
+    core the query has: the status may understate control there (needs legal review)."""
+
+    key: str
+    name: str
+    jurisdiction: str
+    schedule: str = Field(
+        description="the schedule or class the law places its subjects in (empty when not read)"
+    )
+    core: str = Field(description="the core the query shares with the law's subjects, in words")
+    known_in_force_by: date = Field(
+        description="an official source shows the law in force by this day (since when is not "
+        "recorded)"
+    )
+    citation: str
+    source: str
+    why_unencoded: str = Field(description="why the registry does not decide by this law")
+
+
 def _empty(v: list[Any]) -> bool:
     return not v
 
@@ -185,6 +205,13 @@ class Verdict(_Frozen):
         description="not controlled on the day by any act known to the registry, but a "
         "consolidated list shows it controlled here by a later day without saying since when: "
         "the status on the day is not known (absent otherwise)",
+    )
+    caveats: list[Caveat] = Field(
+        default_factory=list,
+        exclude_if=_empty,
+        description="generic laws in force here that the registry does not encode and whose "
+        "core the query has, when the status is neither `controlled` nor "
+        "`controlled_by_class`: the query may be controlled under them (absent otherwise)",
     )
 
 

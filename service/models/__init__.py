@@ -3,7 +3,7 @@
 from service import db as _db  # noqa: F401  (naming convention before any table)
 from service.models.appearance import Appearance
 from service.models.common import ActionKind, Origin, Precision, ReporterType
-from service.models.control import ClassAction, ClassDefinition, ControlAction
+from service.models.control import ClassAction, ClassDefinition, ControlAction, UnencodedLaw
 from service.models.job_lease import JobLease
 from service.models.jurisdiction import Jurisdiction
 from service.models.registry_load import RegistryLoad
@@ -33,6 +33,7 @@ __all__ = [
     "ReporterType",
     "Substance",
     "Synonym",
+    "UnencodedLaw",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookSubscription",

@@ -105,3 +105,28 @@ class ClassAction(SQLModel, table=True):
     citation: str = Field(max_length=500)
     source: str = Field(max_length=2000)
     notes: str = Field(default="", max_length=4000)
+
+
+class UnencodedLaw(SQLModel, table=True):
+    """A generic law known to be in force whose clauses the registry does not hold yet.
+
+    It cannot decide a verdict; a check whose structure has the law's core (`trigger`, a SMARTS)
+    and is not controlled in the jurisdiction carries it as a caveat: the status may understate
+    control there.
+    """
+
+    __tablename__ = "unencoded_laws"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=100, unique=True)
+    jurisdiction: str = Field(foreign_key="jurisdictions.code", max_length=8, index=True)
+    name: str = Field(max_length=300)
+    schedule: str = Field(default="", max_length=100)
+    trigger: str = Field(max_length=1000)
+    trigger_description: str = Field(max_length=500)
+    known_in_force_by: date
+    citation: str = Field(max_length=500)
+    source: str = Field(max_length=2000)
+    quote: str = Field(default="", max_length=2000)
+    why_unencoded: str = Field(max_length=2000)
+    notes: str = Field(default="", sa_column=Column(Text, nullable=False))

@@ -38,6 +38,7 @@ __all__ = [
     "RingRegion",
     "Rules",
     "SubstituentsRegion",
+    "UnencodedFile",
     "problems_of",
 ]
 
@@ -207,6 +208,26 @@ class ClassFile(_Table):
     actions: Annotated[list[ClassAction], Field(min_length=1)]
     rules: Rules
     examples: list[dict[str, Any]] = []
+
+
+class UnencodedFile(_Table):
+    """One ``schedules/unencoded/*.toml`` file: a generic law known to be in force whose
+    clauses are not encoded, with the core that makes a structure its concern."""
+
+    key: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    jurisdiction: Text
+    name: Text
+    schedule: str = ""
+    trigger: Text
+    trigger_description: Text
+    known_in_force_by: Day
+    citation: Text
+    source: Text
+    quote: Text
+    why_unencoded: Text
+    notes: str = ""
+    members: Annotated[list[Text], Field(min_length=1)]
+    non_members: list[Text] = []
 
 
 _REASONS = {

@@ -22,7 +22,7 @@ from service.chem.standardize import Identity, parent, parse_smiles
 from service.chem.standardize import identity as identity_of
 from service.dates import PartialDate
 from service.models.common import FAMILIES, ActionKind, Precision, ReporterType
-from service.registry.classfile import ClassFile, problems_of
+from service.registry.classfile import ClassFile, UnencodedFile, problems_of
 
 EARLIEST = date(1900, 1, 1)
 KEY = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -88,6 +88,7 @@ def _model_limits() -> dict[str, dict[str, int]]:
         Jurisdiction,
         Substance,
         Synonym,
+        UnencodedLaw,
     )
 
     return {
@@ -100,6 +101,7 @@ def _model_limits() -> dict[str, dict[str, int]]:
         "appearances": _limits(Appearance),
         "classes": _limits(ClassDefinition),
         "class_actions": _limits(ClassAction),
+        "unencoded": _limits(UnencodedLaw),
     }
 
 
@@ -205,6 +207,23 @@ class ClassRow:
 
 
 @dataclass(slots=True)
+class UnencodedRow:
+    key: str
+    jurisdiction: str
+    name: str
+    schedule: str
+    trigger: str
+    trigger_description: str
+    known_in_force_by: date
+    citation: str
+    source: str
+    quote: str
+    why_unencoded: str
+    notes: str
+    where: str
+
+
+@dataclass(slots=True)
 class Registry:
     """Everything read from one schedules/ directory, with the problems found."""
 
@@ -214,6 +233,7 @@ class Registry:
     actions: list[ActionRow] = field(default_factory=list)
     appearances: list[AppearanceRow] = field(default_factory=list)
     classes: list[ClassRow] = field(default_factory=list)
+    unencoded: list[UnencodedRow] = field(default_factory=list)
     checksums: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     known_keys: set[str] = field(default_factory=set)
@@ -352,6 +372,7 @@ def read_registry(directory: Path, *, today: date | None = None) -> Registry:
     _read_actions(r)
     _read_appearances(r)
     _read_classes(r)
+    _read_unencoded(r)
     return reg
 
 
@@ -745,6 +766,80 @@ def _read_classes(r: _Reader) -> None:
                     source=model.source,
                     notes=model.notes,
                     actions=actions,
+                    where=name,
+                )
+            )
+
+
+def _read_unencoded(r: _Reader) -> None:
+    """Generic laws known to be in force but not encoded (`unencoded/*.toml`): each names the
+    core that concerns it, which must parse as SMARTS, hold for every named member and fail
+    for every named non-member."""
+    from rdkit import Chem
+
+    codes = _jurisdiction_codes(r)
+    seen: set[str] = set()
+    for path in sorted((r.reg.directory / "unencoded").glob("*.toml")):
+        name = path.relative_to(r.reg.directory).as_posix()
+        raw = path.read_bytes()
+        r.reg.checksums[name] = hashlib.sha256(raw).hexdigest()
+        r.reg.rows_per_file[name] = 1
+        try:
+            data = tomllib.loads(raw.decode("utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            r.problem(name, getattr(exc, "lineno", 1) or 1, "-", f"TOML syntax: {exc}")
+            continue
+        try:
+            model = UnencodedFile.model_validate(data)
+        except ValidationError as exc:
+            for column, reason in problems_of(exc):
+                r.problem(name, 1, column, reason)
+            continue
+        top = {k: v for k, v in data.items() if isinstance(v, str)}
+        ok = r.fits(name, 1, top, LIMITS["unencoded"])
+        if model.key in seen:
+            r.problem(name, 1, "key", f"duplicate key {model.key!r}")
+            ok = False
+        seen.add(model.key)
+        if model.jurisdiction not in codes:
+            r.problem(name, 1, "jurisdiction", f"unknown jurisdiction {model.jurisdiction!r}")
+            ok = False
+        by = r.day(name, 1, "known_in_force_by", str(model.known_in_force_by))
+        ok = ok and by is not None
+        trigger = Chem.MolFromSmarts(model.trigger)
+        if trigger is None:
+            r.problem(name, 1, "trigger", f"not a SMARTS RDKit can read: {model.trigger!r}")
+            continue
+        for column, smiles_list, want in (
+            ("members", model.members, True),
+            ("non_members", model.non_members, False),
+        ):
+            for i, smi in enumerate(smiles_list):
+                try:
+                    mol = parent(parse_smiles(smi))
+                except StructureError as exc:
+                    r.problem(name, 1, f"{column}[{i}]", f"not a readable SMILES: {exc}")
+                    ok = False
+                    continue
+                if mol.HasSubstructMatch(trigger) != want:
+                    has = "lacks" if want else "has"
+                    r.problem(name, 1, f"{column}[{i}]", f"{smi!r} {has} the trigger core")
+                    ok = False
+        if ok and by is not None:
+            r.reg.unencoded.append(
+                UnencodedRow(
+                    key=model.key,
+                    jurisdiction=model.jurisdiction,
+                    name=model.name,
+                    schedule=model.schedule,
+                    trigger=model.trigger,
+                    trigger_description=model.trigger_description,
+                    known_in_force_by=by,
+                    citation=model.citation,
+                    source=model.source,
+                    quote=model.quote,
+                    why_unencoded=model.why_unencoded,
+                    notes=model.notes,
                     where=name,
                 )
             )

@@ -31,6 +31,7 @@ from service.models import (
     RegistryLoad,
     Substance,
     Synonym,
+    UnencodedLaw,
 )
 from service.models.common import utcnow
 from service.registry.formats import Registry, read_registry
@@ -191,6 +192,7 @@ def _apply(session: Session, reg: Registry) -> dict[str, dict[str, int]]:
     counts["actions"] = _sync_actions(session, reg, key_to_id)
     counts["appearances"] = _sync_appearances(session, reg, key_to_id, now)
     counts["classes"] = _sync_classes(session, reg)
+    counts["unencoded"] = _sync_unencoded(session, reg)
     return {k: dict(v) for k, v in counts.items()}
 
 
@@ -431,3 +433,31 @@ def _sync_classes(session: Session, reg: Registry) -> Counter[str]:
     if plan.counts["deleted"]:
         counts["deleted"] = plan.counts["deleted"]
     return counts
+
+
+def _sync_unencoded(session: Session, reg: Registry) -> Counter[str]:
+    """Sync the generic laws known but not encoded, by key."""
+    existing = {r["key"]: r for r in _rows(session, UnencodedLaw)}
+    wanted = (
+        (
+            u.key,
+            {
+                "key": u.key,
+                "jurisdiction": u.jurisdiction,
+                "name": u.name,
+                "schedule": u.schedule,
+                "trigger": u.trigger,
+                "trigger_description": u.trigger_description,
+                "known_in_force_by": u.known_in_force_by,
+                "citation": u.citation,
+                "source": u.source,
+                "quote": u.quote,
+                "why_unencoded": u.why_unencoded,
+                "notes": u.notes,
+            },
+        )
+        for u in reg.unencoded
+    )
+    plan = _diff(existing, wanted)
+    _write(session, UnencodedLaw, plan)
+    return plan.counts

@@ -129,6 +129,14 @@ def _describe(path: str, reg: Registry) -> str:
             if found
             else "class definition"
         )
+    if parts[0] == "unencoded":
+        laws = [u for u in reg.unencoded if u.where == path]
+        return (
+            f"generic law known but not encoded (caveat only): {laws[0].name} "
+            f"({laws[0].jurisdiction})"
+            if laws
+            else "generic law known but not encoded"
+        )
     return ""
 
 
@@ -142,6 +150,12 @@ def files_markdown(reg: Registry) -> str:
         "",
         f"{len(reg.substances)} substances, {len(reg.actions)} acts "
         f"({', '.join(f'{k} {v}' for k, v in sorted(n_acts.items()))}), "
-        f"{len(reg.appearances)} first reports, {len(reg.classes)} class definitions.",
+        f"{len(reg.appearances)} first reports, {len(reg.classes)} class definitions"
+        + (
+            f", {len(reg.unencoded)} generic law{'s' if len(reg.unencoded) != 1 else ''} "
+            "known but not encoded."
+            if reg.unencoded
+            else "."
+        ),
     ]
     return "\n".join(lines) + "\n"

@@ -38,6 +38,7 @@ from service.models import (
     Jurisdiction,
     Substance,
     Synonym,
+    UnencodedLaw,
 )
 from service.registry.loader import latest_load
 
@@ -174,6 +175,28 @@ class ClassFact:
         return act_in_force(self.acts, on)
 
 
+@dataclass(frozen=True, slots=True)
+class UnencodedFact:
+    """A generic law known to be in force by a day whose clauses the registry does not hold:
+    a structure with its core (`trigger`) and no control of its own there may be covered."""
+
+    key: str
+    jurisdiction: str
+    name: str
+    schedule: str
+    trigger: Chem.Mol
+    trigger_description: str
+    known_in_force_by: date
+    citation: str
+    source: str
+    quote: str
+    why_unencoded: str
+
+    def concerns(self, mol: Chem.Mol) -> bool:
+        """True when the structure has the law's core."""
+        return bool(mol.HasSubstructMatch(self.trigger))
+
+
 @dataclass(slots=True)
 class Snapshot:
     """Everything the checks need, read once from the database."""
@@ -183,6 +206,7 @@ class Snapshot:
     members: dict[str, frozenset[str]]
     substances: list[SubstanceFact]
     classes: list[ClassFact]
+    unencoded: list[UnencodedFact] = field(default_factory=list)
 
     @classmethod
     def from_session(cls, session: Session) -> Snapshot:
@@ -266,12 +290,29 @@ class Snapshot:
             )
             for c in defs
         ]
+        unencoded = [
+            UnencodedFact(
+                key=u.key,
+                jurisdiction=u.jurisdiction,
+                name=u.name,
+                schedule=u.schedule,
+                trigger=Chem.MolFromSmarts(u.trigger),
+                trigger_description=u.trigger_description,
+                known_in_force_by=u.known_in_force_by,
+                citation=u.citation,
+                source=u.source,
+                quote=u.quote,
+                why_unencoded=u.why_unencoded,
+            )
+            for u in session.execute(select(UnencodedLaw).order_by(col(UnencodedLaw.key))).scalars()
+        ]
         return cls(
             digest=last.digest if last else None,
             jurisdictions={j.code: j.name for j in juris},
             members={j.code: frozenset(j.member_codes()) for j in juris},
             substances=facts,
             classes=classes,
+            unencoded=unencoded,
         )
 
     def classes_in_force(self, jurisdiction: str, on: date) -> list[tuple[ClassFact, Act]]:

@@ -52,6 +52,11 @@ class ReportRow(BaseModel):
     max_similarity: float
     controlled_elsewhere: list[ControlElsewhere]
     near_misses: list[dict[str, Any]]
+    caveats: list[dict[str, Any]] = Field(
+        default=[],
+        description="generic laws of the jurisdiction the registry does not encode whose core "
+        "the compound has: it may already be controlled here (see the check's `caveats`)",
+    )
     first_appearance: FirstAppearance
     days_since_first_appearance: int
     first_flagged_at: str | None = Field(

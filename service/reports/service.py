@@ -261,6 +261,7 @@ def _row(
         "controlled_elsewhere": elsewhere,
         "near_misses": [m.model_dump(mode="json") for m in verdict.near_misses],
         "why": [e.model_dump(mode="json") for e in verdict.why],
+        "caveats": [c.model_dump(mode="json") for c in verdict.caveats],
         "first_appearance": {
             "date": str(PartialDate.of(first.earliest, first.precision)),
             "place": first.place,

@@ -260,3 +260,10 @@ def test_cli_names_the_other_entry_a_structure_without_stereo_may_be(cli_env: Pa
     # the table wraps its cells to the terminal's width: look for the words, not the phrase
     words = set(result.stdout.replace("│", " ").split())
     assert {"Alphaprodine:", "stereo", "Betaprodine:", "(I)"} <= words
+
+
+def test_cli_says_an_unencoded_generic_law_may_control_it(cli_env: Path) -> None:
+    result = runner.invoke(app, ["check", "acetylfentanyl", "-j", "UK"])
+    assert result.exit_code == 0, result.stderr
+    words = set(result.stdout.replace("│", " ").split())
+    assert {"lookalike", "encode", "review"} <= words

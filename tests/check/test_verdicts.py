@@ -259,3 +259,31 @@ def test_concurrent_first_requests_build_the_index_once(real_client: TestClient)
         t.join()
     assert len(builds) == 1
     assert len({id(x) for x in got}) == 1
+
+
+def test_a_fentanyl_analogue_without_a_uk_act_carries_the_unencoded_uk_generic(
+    real_index: WatchIndex,
+) -> None:
+    day = date(2026, 11, 1)
+    # acetylfentanyl: no UK act of its own, and the UK's fentanyl generic is not encoded
+    uk = _status(real_index, "CC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1", "UK", day)
+    assert uk["status"] == "lookalike"  # the caveat never changes the status
+    (caveat,) = uk["caveats"]
+    assert caveat["key"] == "uk-fentanyl-generic"
+    assert caveat["jurisdiction"] == "UK"
+    assert caveat["known_in_force_by"] == "2020-01-03"
+    assert caveat["source"].startswith("https://www.gov.uk/")
+    assert caveat["schedule"] == ""  # not read: left empty rather than guessed
+    # the same structure in the US is controlled, and a caveat is for the law's own country
+    us = _status(real_index, "CC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1", "US", day)
+    assert us["status"] == "controlled" and "caveats" not in us
+    # a UK-listed fentanyl is controlled there: nothing to caution about
+    assert "caveats" not in _status(real_index, "fentanyl", "UK", day)
+    # other opioid scaffolds and lookalike medicines are not the law's concern
+    for query in ("pethidine", "U-47700", "CN(C)C(=O)C(CCN1CCC(O)(c2ccc(Cl)cc2)CC1)(c1ccccc1)c1ccccc1"):
+        assert "caveats" not in _status(real_index, query, "UK", day), query
+
+
+def test_a_caveat_is_in_the_json_only_where_it_applies(real_index: WatchIndex) -> None:
+    out = check(real_index, ASPIRIN, CheckOptions(as_of=date(2026, 11, 1)))
+    assert all("caveats" not in v for v in out["verdicts"])

@@ -16,6 +16,7 @@ from service.config import Settings
 from service.ingest import files
 from service.ingest import service as ingest
 from service.models import ControlAction, Substance
+from service.paths import schedules_dir
 from service.registry.loader import load_registry
 from service.reports import service as reports
 
@@ -209,3 +210,23 @@ def test_each_row_says_why_with_where_and_since_when(engine: Engine, settings: S
     assert similar["similarity"] == row["neighbors"][0]["similarity"]
     assert {w["jurisdiction"] for w in similar["where"]} >= {"US"}
     assert all(w["in_force_from"] <= "2026-01-01" for e in row["why"] for w in e["where"])
+
+
+def test_a_row_carries_the_unencoded_generic_law_that_may_control_it(
+    engine: Engine, registry_dir: Path
+) -> None:
+    (registry_dir / "unencoded").mkdir()
+    shipped = schedules_dir() / "unencoded" / "uk-fentanyls.toml"
+    (registry_dir / "unencoded" / shipped.name).write_text(shipped.read_text("utf-8"), "utf-8")
+    load_registry(engine, registry_dir)
+    s = settings_for(engine, registry_dir)
+    _import(engine, s, GOOD_CSV)
+    report = reports.run_lookalikes(engine, s, as_of=AS_OF, index=index_for(engine, s))
+    uk = (report.results or {})["jurisdictions"]["UK"]["rows"]
+    fentanyls = [r for r in uk if "fentanyl" in r["name"].lower()]
+    assert fentanyls, [r["name"] for r in uk]
+    for r in fentanyls:
+        assert [c["key"] for c in r["caveats"]] == ["uk-fentanyl-generic"], r["name"]
+    # other jurisdictions' rows carry none: the law is the UK's
+    us = (report.results or {})["jurisdictions"]["US"]["rows"]
+    assert us and all(r["caveats"] == [] for r in us)

@@ -63,3 +63,16 @@ def test_check_page_without_java_says_so(
     r = web_client.get("/check-page", params={"structures": "3-methyl-N-phenylhexanamide"})
     assert r.status_code == 422
     assert "no Java runtime (OPSIN unavailable)" in html.unescape(r.text)
+
+
+def test_check_page_cautions_about_an_unencoded_generic_law(web_client: TestClient) -> None:
+    r = web_client.get(
+        "/check-page",
+        params={"structures": "acetylfentanyl\naspirin", "jurisdiction": ["UK"]},
+    )
+    assert r.status_code == 200, r.text
+    text = html.unescape(r.text)
+    # one caution, for acetylfentanyl (aspirin has no fentanyl core), linking its source
+    assert text.count('class="sub caveat"') == 1
+    assert "may be controlled here under a generic law the registry does not encode" in text
+    assert 'href="https://www.gov.uk/government/publications/misuse-of-fentanyl' in text
