@@ -24,6 +24,7 @@ TABLES = {
     "reports",
     "substances",
     "synonyms",
+    "unencoded_laws",
     "webhook_attempts",
     "webhook_deliveries",
     "webhook_subscriptions",
