@@ -156,7 +156,9 @@ def summary_cmd(
         f"as of {data['as_of']}, {data['basis']} basis: {data['n_rows']} rows, "
         f"{data['n_substances']} substances; {data['n_without_appearance']} NPS substances without an "
         f"appearance; {data['overall']['n_interval_censored']} rows interval-censored (controlled by "
-        "a consolidated list's date, since when unknown)",
+        "a consolidated list's date, since when unknown); "
+        f"{data['overall'].get('n_censored_unencoded', 0)} censored rows may be controlled under a "
+        "generic law the registry does not encode",
         highlight=False,
     )
     for by, groups in data["groups"].items():

@@ -96,6 +96,7 @@ def get_lag_rows(
         "basis": table.basis,
         "n_without_appearance": len(table.without_appearance),
         "n_interval_censored": sum(r.censoring == "interval" for r in table.rows),
+        "n_censored_unencoded": sum(r.unencoded_law is not None for r in table.rows),
     }
 
 

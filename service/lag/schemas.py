@@ -82,6 +82,13 @@ class LagRowPublic(BaseModel):
         description="right: not controlled by the as-of date; interval: controlled at some time "
         "between 0 and duration_days (a listed_by act)",
     )
+    unencoded_law: str | None = Field(
+        default=None,
+        description="on a right-censored row: the key of a generic law in force there by the "
+        "as-of date that the registry does not encode and whose core the substance has "
+        "(schedules/unencoded/); the substance may be controlled under it, so the row may not "
+        "be uncontrolled at all",
+    )
 
 
 class LagRowsPublic(BaseModel):
@@ -99,6 +106,11 @@ class LagRowsPublic(BaseModel):
         description="rows whose first control on record is a consolidated list (listed_by): "
         "controlled by end_date, since when unknown",
     )
+    n_censored_unencoded: int = Field(
+        default=0,
+        description="censored rows whose substance may be controlled under a generic law the "
+        "registry does not encode (rows with unencoded_law)",
+    )
 
 
 class GroupStatsPublic(BaseModel):
@@ -112,6 +124,11 @@ class GroupStatsPublic(BaseModel):
         default=0,
         description="rows whose first control is a consolidated list's date (kind listed_by): "
         "controlled on or before it, since when unknown",
+    )
+    n_censored_unencoded: int = Field(
+        default=0,
+        description="censored rows whose substance may be controlled under a generic law the "
+        "registry does not encode (rows with unencoded_law)",
     )
     n_control_day_unknown: int = Field(
         default=0, description="rows ending on a listed_by date (interval-censored or pre-emptive)"

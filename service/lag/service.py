@@ -80,6 +80,7 @@ from service.registry.snapshot import (
     ClassFact,
     Snapshot,
     SubstanceFact,
+    UnencodedFact,
     act_in_force,
     first_control,
 )
@@ -147,6 +148,9 @@ class LagRow:
     event: bool
     class_law: str  # before / after the jurisdiction's first class law, or none
     censoring: str = "none"  # none / right / interval (see the module docstring)
+    # right-censored, but the structure has the core of a generic law in force there that the
+    # registry does not encode (schedules/unencoded/): it may be controlled already
+    unencoded_law: str | None = None
 
     @property
     def control_day_known(self) -> bool:
@@ -202,6 +206,7 @@ ROW_FIELDS = [
     "event",
     "class_law",
     "censoring",
+    "unencoded_law",
 ]
 """Column order of the CSV and the table: the contract keys first."""
 
@@ -305,11 +310,14 @@ def lag_row(
     classes: Sequence[ClassFact] = (),
     members: frozenset[str] = frozenset(),
     class_law_date: date | None = None,
+    unencoded: Sequence[UnencodedFact] = (),
 ) -> LagRow | None:
     """The lag of one substance in one jurisdiction; None without a (local) appearance.
 
     `classes` are the class definitions of the jurisdiction that cover the substance;
-    `class_law_date` is the day the jurisdiction's first class definition took effect.
+    `class_law_date` is the day the jurisdiction's first class definition took effect;
+    `unencoded` are the generic laws known but not encoded whose core the substance has (a
+    censored row names the first of them in force there by the as-of date).
     """
     basis = Basis(basis)
     apps = basis_appearances(substance, jurisdiction=jurisdiction, basis=basis, members=members)
@@ -405,6 +413,16 @@ def lag_row(
         event=outcome not in (Outcome.censored, Outcome.interval_censored),
         class_law=period,
         censoring=censoring,
+        unencoded_law=next(
+            (
+                u.key
+                for u in unencoded
+                if u.jurisdiction == jurisdiction and u.known_in_force_by <= as_of
+            ),
+            None,
+        )
+        if outcome is Outcome.censored
+        else None,
     )
 
 
@@ -456,6 +474,7 @@ def lag_rows(
         if s.appearances[0].earliest > as_of:
             later += 1
             continue
+        concerned = [u for u in snapshot.unencoded if u.concerns(s.mol)]
         for code in codes:
             row = lag_row(
                 s,
@@ -465,6 +484,7 @@ def lag_rows(
                 classes=coverage.get(s.id, ()),
                 members=snapshot.members.get(code, frozenset()),
                 class_law_date=law.get(code),
+                unencoded=concerned,
             )
             if row is None:
                 no_local += 1
@@ -546,6 +566,7 @@ def group_stats(rows: Sequence[LagRow]) -> dict[str, Any]:
         "n_controlled": sum(r.event for r in rows),
         "n_censored": sum(not r.event for r in rows),
         "n_interval_censored": sum(r.censoring == "interval" for r in rows),
+        "n_censored_unencoded": sum(r.unencoded_law is not None for r in rows),
         "n_control_day_unknown": sum(r.end_kind == LISTED_BY for r in rows),
         "n_pre_emptive": sum(r.outcome == Outcome.pre_emptive for r in rows),
         "n_individual": sum(r.outcome == Outcome.individual for r in rows),

@@ -46,7 +46,7 @@ def test_tables_end_where_the_next_paragraph_begins() -> None:
     head = "| jurisdiction | n | controlled |"
     start = doc.index(head)
     table = doc[start : doc.index("\n\n", start)].splitlines()
-    assert table[1] == "|---|---:|---:|---:|---:|---:|---|---|"
+    assert table[1] == "|---|---:|---:|---:|---:|---:|---:|---|---|"
     assert all(line.startswith("| ") for line in table[2:])
     assert doc[doc.index("\n\n", start) :].startswith("\n\nLocal basis")
 

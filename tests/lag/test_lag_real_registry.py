@@ -116,3 +116,22 @@ def test_local_basis_and_logrank_on_the_real_registry(real: TestClient) -> None:
     assert lr["n_interval_censored_left_out"] == left_out
     assert lr["n_a"] + lr["n_b"] + left_out == n["US"]["n"] + n["CN"]["n"]
     assert 0 <= lr["p_value"] <= 1
+
+
+def test_censored_rows_under_an_unencoded_generic_law_say_so(real: TestClient) -> None:
+    body = real.get("/lag", params={"as_of": AS_OF}).json()
+    rows = body["data"]
+    # acetylfentanyl has no UK act and the UK fentanyl generic is not encoded: censored in the
+    # UK, but naming the law that may control it; controlled in the US, so no law named there
+    uk = _row(rows, "acetylfentanyl", "UK")
+    assert (uk["outcome"], uk["unencoded_law"]) == ("censored", "uk-fentanyl-generic")
+    assert _row(rows, "acetylfentanyl", "US")["unencoded_law"] is None
+    # only censored UK rows name it, and never a compound without fentanyl's core
+    named = [r for r in rows if r["unencoded_law"]]
+    assert named and all(r["jurisdiction"] == "UK" and r["outcome"] == "censored" for r in named)
+    assert all(r["family"] == "fentanyl" for r in named)
+    assert body["n_censored_unencoded"] == len(named)
+    s = real.get("/lag/summary", params={"as_of": AS_OF}).json()
+    groups = {g["group"]: g for g in s["groups"]["jurisdiction"]}
+    assert groups["UK"]["n_censored_unencoded"] == len(named) <= groups["UK"]["n_censored"]
+    assert all(groups[c]["n_censored_unencoded"] == 0 for c in groups if c != "UK")

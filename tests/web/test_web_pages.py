@@ -411,3 +411,16 @@ def test_check_page_says_why_a_lookalike_is_flagged(web_client: TestClient) -> N
     uk = r.text.split('<th scope="row">UK</th>', 1)[1].split("</tr>", 1)[0]
     assert '<ul class="why">' in uk
     assert re.search(r"similar elsewhere: AP-237 \(0\.\d\d\) — CN since 2014-01-01", uk)
+
+
+def test_lag_page_counts_censored_rows_under_an_unencoded_law(web_client: TestClient) -> None:
+    text = web_client.get("/lag-page", params={"group_by": "jurisdiction"}).text
+    assert "of which under an unencoded law" in text
+    cells = dict(
+        re.findall(r'<tr><th scope="row">(\w+)</th>(?:<td>\d+</td>){4}<td>(\d+)</td>', text)
+    )
+    assert int(cells["UK"]) > 0 and int(cells["US"]) == 0, cells
+    data = web_client.get("/lag-page/rows.csv", params={"jurisdiction": "UK"}).text
+    named = [row for row in csv.DictReader(io.StringIO(data)) if row["unencoded_law"]]
+    assert len(named) == int(cells["UK"])
+    assert {row["outcome"] for row in named} == {"censored"}
