@@ -424,3 +424,16 @@ def test_lag_page_counts_censored_rows_under_an_unencoded_law(web_client: TestCl
     named = [row for row in csv.DictReader(io.StringIO(data)) if row["unencoded_law"]]
     assert len(named) == int(cells["UK"])
     assert {row["outcome"] for row in named} == {"censored"}
+
+
+def test_substance_page_cautions_where_an_unencoded_generic_law_may_control_it(
+    web_client: TestClient,
+) -> None:
+    sid = web_client.get("/substances", params={"q": "furanyl fentanyl"}).json()["data"][0]["id"]
+    text = web_client.get(f"/s/{sid}").text
+    # furanyl fentanyl has no UK act: its UK cell says the fentanyl generic may control it
+    assert text.count('class="sub caveat"') == 1
+    assert "a generic law the registry does not encode" in text
+    # pethidine is a UK Class A drug by its own entry: nothing to caution about
+    sid = web_client.get("/substances", params={"q": "pethidine"}).json()["data"][0]["id"]
+    assert 'class="sub caveat"' not in web_client.get(f"/s/{sid}").text
