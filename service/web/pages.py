@@ -311,6 +311,7 @@ CHECK_CSV_FIELDS = [
     "nearest",
     "similarity",
     "error",
+    "caveats",
 ]
 
 
@@ -334,6 +335,8 @@ def verdict_fields(v: Verdict) -> dict[str, Any]:
         "reasons": " ".join(v.reasons),
         "nearest": nearest.name if nearest else "",
         "similarity": nearest.similarity if nearest else "",
+        # generic laws the registry does not encode that may control it here, by key
+        "caveats": " ".join(c.key for c in v.caveats),
     }
 
 

@@ -437,3 +437,13 @@ def test_substance_page_cautions_where_an_unencoded_generic_law_may_control_it(
     # pethidine is a UK Class A drug by its own entry: nothing to caution about
     sid = web_client.get("/substances", params={"q": "pethidine"}).json()["data"][0]["id"]
     assert 'class="sub caveat"' not in web_client.get(f"/s/{sid}").text
+
+
+def test_check_page_csv_names_an_unencoded_generic_law_by_key(web_client: TestClient) -> None:
+    r = web_client.get(
+        "/check-page",
+        params={"structures": "acetylfentanyl", "jurisdiction": ["UK", "US"], "format": "csv"},
+    )
+    rows = {x["jurisdiction"]: x for x in csv.DictReader(io.StringIO(r.text))}
+    assert rows["UK"]["status"] == "lookalike" and rows["UK"]["caveats"] == "uk-fentanyl-generic"
+    assert rows["US"]["status"] == "controlled" and rows["US"]["caveats"] == ""
