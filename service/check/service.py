@@ -107,6 +107,12 @@ def resolve(
     """
     if input_type in (None, "name", "cas", "inchikey"):
         found = index.lookup_name(text)
+        if found is None and input_type in (None, "name"):
+            # "methadone HCl", "morphine sulphate pentahydrate": the drug is the salt's parent
+            for bare in without_salt(text):
+                found = index.lookup_name(bare)
+                if found is not None:
+                    break
         if found is not None:
             mol = parse_smiles(found.smiles)
             kind = input_type or _name_kind(text)
@@ -141,6 +147,31 @@ def resolve(
     return parsed, None
 
 
+# counter-ions and solvates named after a drug ("oxycodone hydrochloride", "methadone HCl"):
+# the check standardizes to the parent, so the name without them is the same drug
+_SALT_WORDS = (
+    r"hydrochloride|dihydrochloride|hcl|hydrobromide|hbr|hydroiodide|sulfate|sulphate|"
+    r"bisulfate|hydrogen sulfate|citrate|dihydrogen citrate|tartrate|bitartrate|"
+    r"hydrogen tartrate|phosphate|acetate|maleate|fumarate|succinate|mesylate|mesilate|"
+    r"besylate|besilate|tosylate|napsylate|napsilate|lactate|gluconate|nitrate|oxalate|"
+    r"pamoate|salicylate|stearate|camsylate|base|free base|salt|anhydrous|"
+    r"(?:mono|di|tri|tetra|penta|hexa|hemi|sesqui)?hydrate"
+)
+_SALT_WORD = re.compile(rf"[\s,]+(?:{_SALT_WORDS})\s*$", re.IGNORECASE)
+
+
+def without_salt(text: str) -> list[str]:
+    """The name without its trailing counter-ion and hydrate words, one word off at a time
+    ("methyl acetate hydrochloride" gives "methyl acetate", then "methyl"); empty when the name
+    ends in none, or nothing else would be left."""
+    out: list[str] = []
+    t = " ".join(text.split())
+    while (shorter := _SALT_WORD.sub("", t).strip(" ,")) and shorter != t:
+        out.append(shorter)
+        t = shorter
+    return out
+
+
 def may_read_name(text: str, input_type: str | None = None) -> bool:
     """True when checking the query may run OPSIN (about a second): keep it off an event loop."""
     if input_type == "name":
@@ -163,8 +194,11 @@ def is_one_name(index: WatchIndex, line: str) -> bool:
 
 
 def _approved_drug(text: str) -> Parsed | None:
-    """An approved drug's name (ChEMBL) read as its structure, or None."""
-    smiles = approved_drug_smiles(text)
+    """An approved drug's name (ChEMBL) read as its structure, or None; a salt or hydrate
+    named after it ("loperamide HCl") is read as the drug."""
+    smiles = next(
+        (s for name in (text, *without_salt(text)) if (s := approved_drug_smiles(name))), None
+    )
     if smiles is None:
         return None
     p = read_structure(smiles, "smiles")

@@ -267,3 +267,42 @@ def test_cli_says_an_unencoded_generic_law_may_control_it(cli_env: Path) -> None
     assert result.exit_code == 0, result.stderr
     words = set(result.stdout.replace("│", " ").split())
     assert {"lookalike", "encode", "review"} <= words
+
+
+@pytest.mark.parametrize(
+    ("query", "key"),
+    [
+        ("methadone HCl", "methadone"),
+        ("Oxycodone hydrochloride", "oxycodone"),
+        ("morphine sulphate pentahydrate", "morphine"),
+        ("levorphanol tartrate dihydrate", "levorphanol"),
+    ],
+)
+def test_a_salt_or_hydrate_named_after_a_registry_drug_is_that_drug(
+    real_client: TestClient,
+    query: str,
+    key: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    _without_java(monkeypatch, tmp_path)  # no systematic name: never needs OPSIN
+    out = real_client.post("/check", json={"structure": query, "jurisdictions": ["US"]}).json()
+    assert out["input_type"] == "name", out
+    assert out["registry_substance"]["key"] == key
+    assert out["verdicts"][0]["status"] == "controlled"
+
+
+def test_a_salt_of_an_approved_drug_reads_as_the_drug(real_client: TestClient) -> None:
+    out = real_client.post("/check", json={"structure": "loperamide HCl", "input_type": "name"})
+    assert out.status_code == 200, out.text
+    want = identity(parse_smiles("CN(C)C(=O)C(CCN1CCC(O)(CC1)c1ccc(Cl)cc1)(c1ccccc1)c1ccccc1"))
+    assert out.json()["inchikey"] == want.inchikey
+
+
+def test_salt_words_come_off_one_at_a_time_and_never_leave_nothing() -> None:
+    from service.check.service import without_salt
+
+    assert without_salt("methyl acetate hydrochloride") == ["methyl acetate", "methyl"]
+    assert without_salt("fentanyl citrate") == ["fentanyl"]
+    assert without_salt("fentanyl") == [] and without_salt("HCl") == []
+    assert without_salt("  codeine   phosphate  hemihydrate ") == ["codeine phosphate", "codeine"]
