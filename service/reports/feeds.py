@@ -240,6 +240,12 @@ def _compound_entry(
         lines.append(f"Controlled elsewhere: {elsewhere}.")
     if near:
         lines.append(f"Near miss of the class definitions: {near}.")
+    for c in row.get("caveats", []):
+        lines.append(
+            f"May already be controlled in {code} under {_text(c.get('name', ''))}, a generic "
+            f"law the registry does not encode (in force by {c.get('known_in_force_by', '')}; "
+            f"{_text(c.get('citation', ''))}): needs legal review."
+        )
     if first:
         lines.append(
             f"First reported {_text(first.get('date', ''))} ({_text(first.get('place', ''))}, "

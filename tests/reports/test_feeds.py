@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from ingestkit import AUTH, GOOD_CSV, ORTHO_FLUOROFENTANYL, client_for
 from sqlalchemy.engine import Engine
 
+from service.paths import schedules_dir
 from service.reports.service import run_lookalikes
 
 ATOM = "application/atom+xml"
@@ -288,3 +289,24 @@ def test_the_feed_route_is_named_and_documented(client: TestClient) -> None:
     assert operation["operationId"] == "reports_feed"
     assert ATOM in operation["responses"]["200"]["content"]
     assert [p["name"] for p in operation["parameters"]] == ["jurisdiction"]
+
+
+def test_a_uk_entry_says_an_unencoded_generic_law_may_already_control_it(
+    engine: Engine, registry_dir: Path
+) -> None:
+    shipped = schedules_dir() / "unencoded" / "uk-fentanyls.toml"
+    (registry_dir / "unencoded").mkdir()
+    (registry_dir / "unencoded" / shipped.name).write_text(shipped.read_text("utf-8"), "utf-8")
+    with client_for(engine, registry_dir) as c:
+        r = c.post(
+            "/appearances/import",
+            files={"file": ("r.csv", GOOD_CSV.encode(), "text/csv")},
+            headers=AUTH,
+        )
+        assert r.status_code == 200, r.text
+        run_report(c, engine)
+        uk = {e.title.split(":")[0]: e.summary for e in get_feed(c, jurisdiction="UK").entries}
+        us = [e.summary for e in get_feed(c, jurisdiction="US").entries]
+    assert "May already be controlled in UK under Misuse of Drugs Act 1971" in uk["Acetylfentanyl"]
+    assert "needs legal review" in uk["Acetylfentanyl"]
+    assert not any("May already be controlled" in s for s in us)
