@@ -19,7 +19,7 @@ from sqlmodel import Session, col
 from service.check.similarity import MemorySearch, SimilaritySearch
 from service.chem.fingerprints import fingerprint
 from service.models import ClassAction, ControlAction, RegistryLoad, Substance
-from service.registry.snapshot import Snapshot, SubstanceFact
+from service.registry.snapshot import Act, ClassFact, Snapshot, SubstanceFact
 
 _MEMORY = MemorySearch()
 
@@ -41,6 +41,7 @@ class WatchIndex:
     build_seconds: float = 0.0
     search: Any = None  # None: in memory; else a cartridge.CartridgeSearch
     _controlled: dict[tuple[str, Any], frozenset[int]] = field(default_factory=dict)
+    _classes: dict[Any, tuple[tuple[ClassFact, Act], ...]] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -107,6 +108,19 @@ class WatchIndex:
             if len(self._controlled) > 4096:
                 self._controlled.clear()
             self._controlled[key] = found
+        return found
+
+    def classes_in_force(self, on: Any) -> tuple[tuple[ClassFact, Act], ...]:
+        """Class definitions of every jurisdiction in force on a day, with the act keeping each
+        in force, in registry order; cached."""
+        found = self._classes.get(on)
+        if found is None:
+            found = tuple(
+                (c, a) for c in self.snapshot.classes if (a := c.act_in_force(on)) is not None
+            )
+            if len(self._classes) > 4096:
+                self._classes.clear()
+            self._classes[on] = found
         return found
 
     def controlled_elsewhere_positions(self, jurisdiction: str, on: Any) -> frozenset[int]:

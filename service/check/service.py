@@ -58,6 +58,7 @@ from service.check.verdict import (
     Status,
     Verdict,
 )
+from service.chem.classes import ClassMatch
 from service.chem.drugnames import approved_drug_smiles
 from service.chem.errors import StructureError
 from service.chem.inputs import CAS, INCHIKEY, Parsed, detect, read_structure
@@ -338,13 +339,23 @@ def check_parsed(
             controlled_here.setdefault(act.jurisdiction, (s, act))
 
     # class definitions in force anywhere on the day, each matched at most once per query
-    classes_today = [(c, a) for c in snap.classes if (a := c.act_in_force(day)) is not None]
+    classes_today = index.classes_in_force(day)
     matches: dict[int, Any] = {}
+    # scaffolds the query lacks: a second definition with the same scaffold (the US and
+    # Chinese fentanyl classes) need not search for it again
+    lacking: set[str] = set()
 
     def class_result(cls: Any) -> Any:
         found = matches.get(cls.id)
         if found is None:
-            found = matches[cls.id] = cls.compiled.match(parsed.mol)
+            compiled = cls.compiled
+            if compiled.scaffold_smarts in lacking:
+                found = ClassMatch(key=compiled.key, member=False)
+            else:
+                found = compiled.match(parsed.mol)
+                if not (found.member or found.near_miss or found.core_atoms):
+                    lacking.add(compiled.scaffold_smarts)
+            matches[cls.id] = found
         return found
 
     # generic laws known but not encoded, per jurisdiction, tested once for the query's core

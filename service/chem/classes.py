@@ -555,6 +555,7 @@ class CompiledClass:
     """A class definition compiled for matching; build it with :func:`compile_class`."""
 
     key: str
+    scaffold_smarts: str  # two definitions with one scaffold find its mappings alike
     _scaffold: Chem.Mol
     _map_index: dict[int, int]
     _descriptions: dict[str, str]
@@ -581,6 +582,7 @@ class CompiledClass:
     def _build(cls, key: str, rules: Mapping[str, Any]) -> CompiledClass:
         self = object.__new__(cls)
         self.key = key
+        self.scaffold_smarts = str(rules["scaffold"])
         self._scaffold = Chem.MolFromSmarts(rules["scaffold"])
         self._map_index = {
             a.GetAtomMapNum(): a.GetIdx() for a in self._scaffold.GetAtoms() if a.GetAtomMapNum()

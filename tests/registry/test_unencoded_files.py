@@ -45,8 +45,8 @@ def test_the_shipped_file_is_read_with_its_source_and_date(registry_dir: Path) -
     ("old", "new", "problem"),
     [
         pytest.param(
-            'trigger = "c-[#7X3',
-            'trigger = "c-[#7X3;',
+            'trigger = "[#7X3;!R](-c)',
+            'trigger = "[#7X3;!R](-c',
             "trigger: not a SMARTS RDKit can read",
             id="bad-smarts",
         ),
