@@ -32,6 +32,7 @@ Every verdict carries the nearest substances controlled in J on d, with similari
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -121,7 +122,12 @@ def resolve(
         if input_type in ("cas", "inchikey"):
             raise StructureError(f"no substance named {text.strip()[:100]!r} in the registry")
         if input_type == "name":
-            return _approved_drug(text) or _read_name(text), None
+            try:
+                return _approved_drug(text) or _read_name(text), None
+            except NameUnreadable as why:
+                if why.reason != "unknown_name":
+                    raise
+                raise NameUnreadable(why.reason, f"{why}{did_you_mean(index, text)}") from None
     try:
         parsed = read_structure(text, input_type)
     except StructureError as exc:
@@ -136,6 +142,7 @@ def resolve(
                 return drug, None
             neither = (
                 f"not a name, synonym or CAS number in the registry, and not a structure ({exc})"
+                f"{did_you_mean(index, text)}"
             )
             if looks_systematic(text):
                 try:
@@ -171,6 +178,17 @@ def without_salt(text: str) -> list[str]:
         out.append(shorter)
         t = shorter
     return out
+
+
+def did_you_mean(index: WatchIndex, text: str) -> str:
+    """Up to three registry names close to a name the registry does not know (a misspelling:
+    "tramadoll", "heroine"), as "; did you mean 'X'?", or "" when none is close."""
+    t = " ".join(text.split()).casefold()
+    if not t or len(t) > 100:
+        return ""
+    close = difflib.get_close_matches(t, list(index.by_name), n=6, cutoff=0.85)
+    names = list(dict.fromkeys(index.by_name[c].name for c in close))[:3]
+    return f"; did you mean {' or '.join(repr(n) for n in names)}?" if names else ""
 
 
 def may_read_name(text: str, input_type: str | None = None) -> bool:

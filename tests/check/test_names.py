@@ -306,3 +306,18 @@ def test_salt_words_come_off_one_at_a_time_and_never_leave_nothing() -> None:
     assert without_salt("fentanyl citrate") == ["fentanyl"]
     assert without_salt("fentanyl") == [] and without_salt("HCl") == []
     assert without_salt("  codeine   phosphate  hemihydrate ") == ["codeine phosphate", "codeine"]
+
+
+def test_a_misspelt_registry_name_is_refused_with_the_names_it_may_mean(
+    real_client: TestClient, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _without_java(monkeypatch, tmp_path)
+    r = real_client.post("/check", json={"structure": "tramadoll"})
+    assert r.status_code == 422
+    loc, msg = _detail(r)
+    assert loc == "body.structure"
+    assert msg.startswith("not a name, synonym or CAS number in the registry, and not a structure")
+    assert msg.endswith("; did you mean 'Tramadol'?")
+    # nothing close: no suggestion
+    r = real_client.post("/check", json={"structure": "qwertzuiop"})
+    assert "did you mean" not in _detail(r)[1]
