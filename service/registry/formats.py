@@ -10,10 +10,11 @@ import csv
 import hashlib
 import re
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -691,12 +692,18 @@ def _read_appearances(r: _Reader) -> None:
                 )
 
 
-def _read_classes(r: _Reader) -> None:
-    from service.chem.classes import validate_rules
+_TomlModel = TypeVar("_TomlModel", ClassFile, UnencodedFile)
 
+
+def _toml_files(
+    r: _Reader, sub: str, shape: type[_TomlModel], key_noun: str
+) -> Iterator[tuple[str, dict[str, Any], _TomlModel, bool]]:
+    """Each `sub/*.toml` file of the registry, read, checksummed and validated against its
+    shape: (name, its tables, the model, whether its lengths, key and jurisdiction are good).
+    A file whose TOML or shape is broken is reported and skipped."""
     codes = _jurisdiction_codes(r)
     seen: set[str] = set()
-    for path in sorted((r.reg.directory / "classes").glob("*.toml")):
+    for path in sorted((r.reg.directory / sub).glob("*.toml")):
         name = path.relative_to(r.reg.directory).as_posix()
         raw = path.read_bytes()
         r.reg.checksums[name] = hashlib.sha256(raw).hexdigest()
@@ -707,20 +714,27 @@ def _read_classes(r: _Reader) -> None:
             r.problem(name, getattr(exc, "lineno", 1) or 1, "-", f"TOML syntax: {exc}")
             continue
         try:
-            model = ClassFile.model_validate(data)
+            model = shape.model_validate(data)
         except ValidationError as exc:
             for column, reason in problems_of(exc):
                 r.problem(name, 1, column, reason)
             continue
         top = {k: v for k, v in data.items() if isinstance(v, str)}
-        ok = r.fits(name, 1, top, LIMITS["classes"])
+        ok = r.fits(name, 1, top, LIMITS[sub])
         if model.key in seen:
-            r.problem(name, 1, "key", f"duplicate class key {model.key!r}")
+            r.problem(name, 1, "key", f"duplicate {key_noun} {model.key!r}")
             ok = False
         seen.add(model.key)
         if model.jurisdiction not in codes:
             r.problem(name, 1, "jurisdiction", f"unknown jurisdiction {model.jurisdiction!r}")
             ok = False
+        yield name, data, model, ok
+
+
+def _read_classes(r: _Reader) -> None:
+    from service.chem.classes import validate_rules
+
+    for name, data, model, ok in _toml_files(r, "classes", ClassFile, "class key"):
         # the chemistry: SMARTS and SMILES parse, references resolve, the parent matches
         for msg in validate_rules(data["rules"]):
             field_, _, reason = msg.partition(": ")
@@ -777,33 +791,7 @@ def _read_unencoded(r: _Reader) -> None:
     for every named non-member."""
     from rdkit import Chem
 
-    codes = _jurisdiction_codes(r)
-    seen: set[str] = set()
-    for path in sorted((r.reg.directory / "unencoded").glob("*.toml")):
-        name = path.relative_to(r.reg.directory).as_posix()
-        raw = path.read_bytes()
-        r.reg.checksums[name] = hashlib.sha256(raw).hexdigest()
-        r.reg.rows_per_file[name] = 1
-        try:
-            data = tomllib.loads(raw.decode("utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            r.problem(name, getattr(exc, "lineno", 1) or 1, "-", f"TOML syntax: {exc}")
-            continue
-        try:
-            model = UnencodedFile.model_validate(data)
-        except ValidationError as exc:
-            for column, reason in problems_of(exc):
-                r.problem(name, 1, column, reason)
-            continue
-        top = {k: v for k, v in data.items() if isinstance(v, str)}
-        ok = r.fits(name, 1, top, LIMITS["unencoded"])
-        if model.key in seen:
-            r.problem(name, 1, "key", f"duplicate key {model.key!r}")
-            ok = False
-        seen.add(model.key)
-        if model.jurisdiction not in codes:
-            r.problem(name, 1, "jurisdiction", f"unknown jurisdiction {model.jurisdiction!r}")
-            ok = False
+    for name, _data, model, ok in _toml_files(r, "unencoded", UnencodedFile, "key"):
         by = r.day(name, 1, "known_in_force_by", str(model.known_in_force_by))
         ok = ok and by is not None
         trigger = Chem.MolFromSmarts(model.trigger)
