@@ -118,15 +118,25 @@ def screen(
 
 
 def differences(recorded: pa.Table, now: pa.Table, *, limit: int = 10) -> list[str]:
-    """What differs between two screen outputs: per column the count, then the first rows."""
+    """What differs between two screen outputs: per column the count, then the first rows.
+
+    Columns added after the recorded ones (a new output column) are named, and the recorded
+    columns are still compared cell by cell, so a recording made for the new column shows
+    whether anything else moved."""
+    lines: list[str] = []
+    names = recorded.schema.names
     if recorded.schema != now.schema:
-        return [f"columns differ: recorded {recorded.schema.names}, now {now.schema.names}"]
+        added = now.schema.names[len(names) :]
+        if now.schema.names[: len(names)] != names or any(
+            recorded.schema.field(n) != now.schema.field(n) for n in names
+        ):
+            return [f"columns differ: recorded {names}, now {now.schema.names}"]
+        lines.append(f"columns added: {added}")
     if recorded.num_rows != now.num_rows:
         return [f"rows differ: recorded {recorded.num_rows}, now {now.num_rows}"]
-    lines: list[str] = []
     examples: list[str] = []
     rows = recorded.column("row").to_pylist()
-    for name in recorded.schema.names:
+    for name in names:
         a, b = recorded.column(name), now.column(name)
         same = pc.fill_null(pc.equal(a, b), False)
         both_null = pc.and_(pc.is_null(a), pc.is_null(b))

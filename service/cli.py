@@ -241,6 +241,7 @@ def _check(
     input_type: str | None = None,
 ) -> None:
     from service.check import service as check_service
+    from service.check.verdict import SCOPE, Status
     from service.chem.errors import StructureError
 
     options = _check_options(index, settings, jurisdiction, day)
@@ -296,6 +297,8 @@ def _check(
             f"{near.name} ({near.similarity:.2f})" if near else "",
         )
     out.print(t)
+    if any(v.status == Status.NOT_FLAGGED for v in result.verdicts):
+        out.print(f"Note: {SCOPE}", highlight=False)
 
 
 def _check_options(
@@ -431,7 +434,9 @@ def screen(
         highlight=False,
     )
     for code, n in data["flagged"].items():
-        err.print(f"  {code}: {n} flagged", highlight=False)
+        caveats = data["caveats"].get(code, 0)
+        note = f" ({caveats} may be controlled under an unencoded generic law)" if caveats else ""
+        err.print(f"  {code}: {n} flagged{note}", highlight=False)
 
 
 @registry_app.command("stats")

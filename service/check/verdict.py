@@ -13,6 +13,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+SCOPE = (
+    "The registry holds opioids: the opioid entries of each jurisdiction's lists and its class "
+    "laws on opioids. Not flagged means the query is none of these, no member or near miss of "
+    "such a class law, and not like any of them; it says nothing about drugs outside that scope "
+    "(stimulants, hallucinogens, sedatives, dissociatives such as ketamine, cannabinoids), which "
+    "may be controlled there all the same."
+)
+"""What a `not_flagged` verdict does and does not say (the API schema, CLI and pages show it)."""
+
 
 class Status(StrEnum):
     """The status of a query in one jurisdiction on a day (exactly these strings)."""
@@ -177,7 +186,10 @@ class Verdict(_Frozen):
     """The status of the query in one jurisdiction on the as-of day."""
 
     jurisdiction: str
-    status: Status
+    status: Status = Field(
+        description="`controlled` (listed individually), `controlled_by_class` (covered by a class "
+        "law), `lookalike` (see `reasons`) or `not_flagged`. " + SCOPE
+    )
     substance: MatchedSubstance | None = None
     class_match: ClassMatchOut | None = None
     reasons: list[Reason] = []

@@ -74,7 +74,8 @@ def count_records(path: Path) -> int | None:
 
 
 def schema(codes: tuple[str, ...]) -> pa.Schema:
-    """The output schema: identity columns, then five columns per jurisdiction."""
+    """The output schema: identity columns, six columns per jurisdiction, then one caveats
+    column per jurisdiction (added later, so last: the earlier columns keep their places)."""
     fields = [
         pa.field("row", pa.int64(), nullable=False),
         pa.field("id", pa.string()),
@@ -92,6 +93,9 @@ def schema(codes: tuple[str, ...]) -> pa.Schema:
             pa.field(f"{code}_nearest", pa.string()),
             pa.field(f"{code}_similarity", pa.float64()),
         ]
+    # keys of the unencoded generic laws whose core the record has, where its status there is
+    # neither controlled nor controlled_by_class (the check's `caveats`), joined by commas
+    fields += [pa.field(f"{code}_caveats", pa.string()) for code in codes]
     return pa.schema(fields)
 
 
@@ -101,7 +105,7 @@ def table(
     """A chunk's output rows (the first numbered `first`) as an Arrow table, column by column.
 
     Each record gives one row: its check result flattened (nearest neighbour, the match's
-    name or class key with its clauses, reasons joined by commas), or its error.
+    name or class key with its clauses, reasons and caveats joined by commas), or its error.
     """
     out = schema(codes)
     n = len(items)
@@ -116,6 +120,7 @@ def table(
             data[f"{code}_reasons"],
             data[f"{code}_nearest"],
             data[f"{code}_similarity"],
+            data[f"{code}_caveats"],
         )
         for code in codes
     ]
@@ -136,7 +141,7 @@ def table(
             continue
         smiles[i], keys[i] = result.smiles, result.inchikey
         verdicts = {v.jurisdiction: v for v in result.verdicts}
-        for code, status, match, citation, reasons, nearest, similarity in per_code:
+        for code, status, match, citation, reasons, nearest, similarity, caveats in per_code:
             v = verdicts.get(code)
             if v is None:
                 continue
@@ -148,6 +153,7 @@ def table(
                 clauses = ",".join(c.key for c in cm.clauses)
                 match[i], citation[i] = f"{cm.key} clauses {clauses}", cm.citation
             reasons[i] = ",".join(v.reasons) or None
+            caveats[i] = ",".join(c.key for c in v.caveats) or None
             if v.neighbors:
                 nearest[i] = v.neighbors[0].name
                 similarity[i] = float(v.neighbors[0].similarity)

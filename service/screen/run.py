@@ -42,7 +42,7 @@ from service.errors import AnalogwatchError
 from service.registry.snapshot import Snapshot
 from service.screen import io
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2  # 2: rows gained the caveats columns (parts of 1 have the old schema)
 SCATTER_TIMEOUT_S = 120  # broadcasting the registry snapshot to every worker
 Chunk = tuple[int, int, list[Item]]  # (chunk number, first row, records)
 Part = tuple[int, pa.Table]  # (chunk number, its output rows): what a worker sends back
@@ -70,6 +70,7 @@ class ScreenSummary:
     rows: int = 0
     errors: int = 0
     flagged: dict[str, int] = field(default_factory=dict)
+    caveats: dict[str, int] = field(default_factory=dict)  # rows with a caveat, per jurisdiction
     chunks: int = 0
     chunks_skipped: int = 0
     seconds: float = 0.0
@@ -90,6 +91,7 @@ class ScreenSummary:
             "rows": self.rows,
             "errors": self.errors,
             "flagged": self.flagged,
+            "caveats": self.caveats,
             "chunks": self.chunks,
             "chunks_skipped": self.chunks_skipped,
             "screened": self.screened,
@@ -415,7 +417,12 @@ def run_screen(
     options = screen_options(job.options, codes)
     job = replace(job, options=options)
     parts, done = _prepare_parts(job, index)
-    summary = ScreenSummary(out=job.out, engine=job.engine, flagged=dict.fromkeys(codes, 0))
+    summary = ScreenSummary(
+        out=job.out,
+        engine=job.engine,
+        flagged=dict.fromkeys(codes, 0),
+        caveats=dict.fromkeys(codes, 0),
+    )
 
     if job.engine == "dask":
         engine: Any = _Dask(index, options, job.scheduler, job.workers)
@@ -458,9 +465,9 @@ def run_screen(
 
 
 def _tally(summary: ScreenSummary, codes: tuple[str, ...]) -> None:
-    """Count rows, errors and flagged compounds from the output, streaming its batches."""
+    """Count rows, errors, flagged compounds and caveats from the output, streaming its batches."""
     pf = pq.ParquetFile(summary.out)
-    columns = ["error"] + [f"{c}_status" for c in codes]
+    columns = ["error"] + [f"{c}_status" for c in codes] + [f"{c}_caveats" for c in codes]
     # counted in Arrow's buffers: a Python object per cell of a 65,536-row batch raised the
     # peak memory of every screen past that size by tens of megabytes
     for batch in pf.iter_batches(columns=columns, batch_size=65_536):
@@ -471,3 +478,5 @@ def _tally(summary: ScreenSummary, codes: tuple[str, ...]) -> None:
             status = batch.column(i)
             quiet = pc.sum(pc.equal(status, "not_flagged")).as_py() or 0  # nulls not counted
             summary.flagged[c] += len(status) - status.null_count - quiet
+            caveats = batch.column(len(codes) + i)
+            summary.caveats[c] += len(caveats) - caveats.null_count

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from service import __version__
+from service.check.verdict import SCOPE
 from service.web.pages import STATUS_LABELS, source_urls
 
 HERE = Path(__file__).resolve().parent
@@ -35,7 +36,9 @@ _env = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_env.globals.update(status_label=STATUS_LABELS.get, source_urls=source_urls, version=__version__)
+_env.globals.update(
+    status_label=STATUS_LABELS.get, source_urls=source_urls, version=__version__, scope_note=SCOPE
+)
 templates = Jinja2Templates(env=_env)
 
 

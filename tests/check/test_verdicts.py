@@ -6,10 +6,13 @@ from datetime import date, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from service.check.index import WatchIndex
 from service.check import service
 from service.check.service import CheckOptions
+from service.cli import app
+from service.config import Settings, get_settings
 from service.registry.snapshot import act_in_force
 
 # para-chlorobutyryl fentanyl analog with the chlorine on the anilide ring: not in the
@@ -287,3 +290,34 @@ def test_a_fentanyl_analogue_without_a_uk_act_carries_the_unencoded_uk_generic(
 def test_a_caveat_is_in_the_json_only_where_it_applies(real_index: WatchIndex) -> None:
     out = check(real_index, ASPIRIN, CheckOptions(as_of=date(2026, 11, 1)))
     assert all("caveats" not in v for v in out["verdicts"])
+
+
+# ketamine: a controlled drug in the UK (Class B) and the US (Schedule III), but no opioid
+KETAMINE = "CNC1(c2ccccc2Cl)CCCCC1=O"
+
+
+def test_not_flagged_says_what_the_registry_does_not_cover(
+    real_client: TestClient, real_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A non-opioid is not flagged; every answer that says so also says the registry's scope."""
+    schema = real_client.get("/openapi.json").json()["components"]["schemas"]["Verdict"]
+    status = schema["properties"]["status"]["description"]
+    assert "says nothing about drugs outside that scope" in status and "ketamine" in status
+    r = real_client.post("/check", json={"structure": KETAMINE, "jurisdictions": ["UK"]})
+    assert r.json()["verdicts"][0]["status"] == "not_flagged"
+
+    monkeypatch.setenv("ANALOGWATCH_DATABASE_URL", real_settings.database_url)
+    get_settings.cache_clear()
+    try:
+        out = CliRunner().invoke(app, ["check", KETAMINE, "-j", "UK"])
+        listed = CliRunner().invoke(app, ["check", "fentanyl", "-j", "UK"])
+    finally:
+        get_settings.cache_clear()
+    assert out.exit_code == 0, out.stderr
+    assert "not_flagged" in out.stdout and "Note: The registry holds opioids" in out.stdout
+    assert listed.exit_code == 0 and "The registry holds opioids" not in listed.stdout
+
+    page = real_client.get("/check-page", params={"structures": KETAMINE}).text
+    assert page.count('class="sub scope"') == 1 and "dissociatives such as ketamine" in page
+    page = real_client.get("/check-page", params={"structures": "fentanyl", "jurisdiction": "US"})
+    assert 'class="sub scope"' not in page.text

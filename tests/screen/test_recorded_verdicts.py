@@ -5,7 +5,9 @@ first 10,000 structures of bench/library.py, as of 2026-12-01, in every jurisdic
 thresholds in `manifest.json`; `bench/record_verdicts.py` made it. This test screens the same
 inputs again with the current code, on every core, and requires every cell to be equal: the
 identity columns (canonical SMILES, InChIKey, error) and, per jurisdiction, the status, the match
-(substance, or class key with its clauses), citation, reasons, nearest neighbour and similarity.
+(substance, or class key with its clauses), citation, reasons, nearest neighbour, similarity and
+caveats (the last columns, added after the first recording: re-recorded with every earlier
+column unchanged).
 A change to the screen or check code must keep it green without touching the recording. All
 10,000 records are checked (about 15 s on 2 cores).
 

@@ -44,6 +44,15 @@ def test_one_row_per_record_with_verdicts_and_reasons(
     assert analog["US_match"].startswith("us-frs clauses ")
     assert analog["CN_status"] == "controlled_by_class"
     assert rows["U-47700"]["US_status"] == "controlled"
+    # the UK's fentanyl generic is known but not encoded: the row says so, as the check does
+    assert analog["UK_status"] in ("lookalike", "not_flagged")
+    assert analog["UK_caveats"] == "uk-fentanyl-generic"
+    assert fentanyl["UK_status"] == "controlled" and fentanyl["UK_caveats"] is None
+    assert analog["US_caveats"] is None  # a caveat is for the law's own jurisdiction
+    codes = sorted(summary.flagged)
+    assert table.column_names[-len(codes) :] == [f"{c}_caveats" for c in codes]  # added last
+    assert summary.caveats["US"] == 0 < summary.caveats["UK"]
+    assert summary.caveats["UK"] == sum(r["UK_caveats"] is not None for r in rows.values())
     assert rows["bad-syntax"]["error"].startswith("SMILES does not parse")
     assert rows["bad-ring"]["error"].startswith("SMILES does not parse")
     assert "no carbon" in rows["bad-inorganic"]["error"]
