@@ -19,11 +19,13 @@ from service.check.schemas import (
     BatchResponse,
     CheckRequest,
     CheckResult,
+    InputType,
     SubstanceDetail,
     SubstanceList,
 )
 from service.chem import depict
 from service.chem.errors import StructureError
+from service.chem.inputs import MAX_TEXT
 from service.config import Settings
 from service.deps import Offset, SettingsDep
 from service.errors import NotFound, UnprocessableInput, require_jurisdictions
@@ -42,12 +44,22 @@ IndexDep = Annotated[WatchIndex, Depends(get_index)]
 
 
 def _options(body: CheckRequest | BatchRequest, settings: Settings) -> service.CheckOptions:
-    codes = tuple(c.upper() for c in body.jurisdictions) if body.jurisdictions else None
+    return _options_of(body.jurisdictions, body.as_of, body.top_k, body.threshold, settings)
+
+
+def _options_of(
+    jurisdictions: list[str] | None,
+    as_of: date | None,
+    top_k: int,
+    threshold: float | None,
+    settings: Settings,
+) -> service.CheckOptions:
+    codes = tuple(c.upper() for c in jurisdictions) if jurisdictions else None
     return service.CheckOptions(
-        as_of=body.as_of or date.today(),
+        as_of=as_of or date.today(),
         jurisdictions=codes,
-        threshold=settings.similarity_threshold if body.threshold is None else body.threshold,
-        top_k=body.top_k,
+        threshold=settings.similarity_threshold if threshold is None else threshold,
+        top_k=top_k,
         elsewhere_threshold=settings.elsewhere_threshold,
     )
 
@@ -58,29 +70,79 @@ def _known_jurisdictions(index: WatchIndex, options: service.CheckOptions) -> No
     )
 
 
-@router.post(
-    "/check",
-    response_model=CheckResult,
-    responses={422: {"description": "the structure cannot be read, or a bound is exceeded"}},
-)
-async def post_check(body: CheckRequest, index: IndexDep, settings: SettingsDep) -> Any:
-    """Check one structure: controlled, controlled by a class, lookalike or not flagged, per jurisdiction."""
+async def _check_one(
+    index: WatchIndex,
+    structure: str,
+    input_type: str | None,
+    options: service.CheckOptions,
+    where: str,
+) -> Response:
+    """One check as the JSON response; `where` ("body" or "query") locates a 422."""
+    loc = (where, "jurisdictions" if where == "body" else "jurisdiction")
+    require_jurisdictions(options.jurisdictions or (), index.snapshot.jurisdictions, loc)
     # in memory the check is computed inline on the event loop: one bounded molecule takes
     # about a millisecond, less than the thread-pool round trip it would otherwise cost. The
     # cartridge backend waits on the database, and OPSIN (a systematic name) on a JVM: neither
     # may block the loop.
-    options = _options(body, settings)
-    _known_jurisdictions(index, options)
     try:
-        if index.search is None and not service.may_read_name(body.structure, body.input_type):
-            result = service.check(index, body.structure, options, body.input_type)
+        if index.search is None and not service.may_read_name(structure, input_type):
+            result = service.check(index, structure, options, input_type)
         else:
-            result = await run_in_threadpool(
-                service.check, index, body.structure, options, body.input_type
-            )
+            result = await run_in_threadpool(service.check, index, structure, options, input_type)
         return json_response(result.model_dump(mode="json"))
     except StructureError as exc:
-        raise UnprocessableInput(("body", "structure"), str(exc)) from None
+        raise UnprocessableInput((where, "structure"), str(exc)) from None
+
+
+_CHECK_RESPONSES: dict[int | str, dict[str, Any]] = {
+    422: {"description": "the structure cannot be read, or a bound is exceeded"}
+}
+
+
+@router.post("/check", response_model=CheckResult, responses=_CHECK_RESPONSES)
+async def post_check(body: CheckRequest, index: IndexDep, settings: SettingsDep) -> Any:
+    """Check one structure: controlled, controlled by a class, lookalike or not flagged, per jurisdiction."""
+    return await _check_one(
+        index, body.structure, body.input_type, _options(body, settings), "body"
+    )
+
+
+@router.get("/check", response_model=CheckResult, responses=_CHECK_RESPONSES)
+async def get_check(
+    index: IndexDep,
+    settings: SettingsDep,
+    structure: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=MAX_TEXT,
+            description="as `structure` of POST /check: SMILES, InChI, a registry name, synonym, "
+            "CAS number or InChIKey, or a systematic name",
+            examples=["oxycodone"],
+        ),
+    ],
+    jurisdiction: Annotated[
+        list[str] | None,
+        Query(max_length=50, description="jurisdiction code (repeatable; default all)"),
+    ] = None,
+    as_of: Annotated[
+        date | None, Query(description="legal status on this day (default: today)")
+    ] = None,
+    input_type: Annotated[
+        InputType | None, Query(description="notation of `structure` (default: detected)")
+    ] = None,
+    top_k: Annotated[
+        int, Query(ge=0, le=50, description="nearest controlled neighbours per jurisdiction")
+    ] = 5,
+    threshold: Annotated[
+        float | None,
+        Query(ge=0.0, le=1.0, description="lookalike similarity threshold (default: the setting)"),
+    ] = None,
+) -> Any:
+    """The same check as POST /check, asked in the URL (`/check?structure=oxycodone&jurisdiction=UN`):
+    a link to an answer, for a browser, a spreadsheet or a cache."""
+    options = _options_of(jurisdiction, as_of, top_k, threshold, settings)
+    return await _check_one(index, structure, input_type, options, "query")
 
 
 def json_response(data: Any) -> Response:

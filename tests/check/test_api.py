@@ -100,6 +100,48 @@ def test_bounds_are_422_with_the_field_and_reason(real_client: TestClient, paylo
     assert _detail(r).startswith(expected), _detail(r)
 
 
+def test_get_check_answers_as_post_does(real_client: TestClient) -> None:
+    """GET /check takes the same question in the URL and gives the same answer, byte for byte."""
+    post = real_client.post(
+        "/check",
+        json={"structure": FURANYL, "jurisdictions": ["US", "CN"], "as_of": "2017-03-01", "top_k": 2},
+    )
+    get = real_client.get(
+        "/check",
+        params={"structure": FURANYL, "jurisdiction": ["US", "CN"], "as_of": "2017-03-01", "top_k": 2},
+    )
+    assert get.status_code == post.status_code == 200
+    assert get.content == post.content
+    assert [v["jurisdiction"] for v in get.json()["verdicts"]] == ["US", "CN"]
+    # a registry name, the default jurisdictions and today
+    body = real_client.get("/check", params={"structure": "oxycodone"}).json()
+    assert body["registry_substance"]["key"] == "oxycodone"
+    assert {v["jurisdiction"]: v["status"] for v in body["verdicts"]}["UN"] == "controlled"
+    assert len(body["verdicts"]) == 5
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({}, "query.structure: Field required"),
+        ({"structure": ""}, "query.structure: String should have at least 1 character"),
+        ({"structure": "C1CC(N"}, "query.structure: SMILES does not parse: extra open parentheses"),
+        ({"structure": "not a drug at all"}, "query.structure: not a name, synonym or CAS number"),
+        ({"structure": "CCO", "jurisdiction": "XX"}, "query.jurisdiction: unknown jurisdiction 'XX'"),
+        ({"structure": "CCO", "as_of": "2020-13-01"}, "query.as_of: Input should be a valid date"),
+        ({"structure": "CCO", "top_k": 51}, "query.top_k: Input should be less than or equal to 50"),
+        ({"structure": "CCO", "input_type": "iupac"}, "query.input_type: Input should be"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else None,
+)
+def test_get_check_refuses_bad_parameters_by_name(
+    real_client: TestClient, params: dict, expected: str
+) -> None:
+    r = real_client.get("/check", params=params)
+    assert r.status_code == 422
+    assert _detail(r).startswith(expected), _detail(r)
+
+
 def test_batch_keeps_order_and_isolates_errors(real_client: TestClient) -> None:
     items = [{"id": "a", "structure": FURANYL}, {"id": "b", "structure": "C1CC("}, {"id": "c", "structure": "fentanyl"}]
     r = real_client.post("/check/batch", json={"items": items, "jurisdictions": ["US"]})
