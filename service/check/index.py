@@ -6,6 +6,7 @@ when the registry's version token changes (a load, a reported substance, a new a
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ class WatchIndex:
     by_inchikey: dict[str, SubstanceFact] = field(default_factory=dict)
     by_connectivity: dict[str, list[SubstanceFact]] = field(default_factory=dict)
     by_name: dict[str, SubstanceFact] = field(default_factory=dict)
+    by_loose_name: dict[str, SubstanceFact] = field(default_factory=dict)
     by_id: dict[int, SubstanceFact] = field(default_factory=dict)
     build_seconds: float = 0.0
     search: Any = None  # None: in memory; else a cartridge.CartridgeSearch
@@ -71,6 +73,16 @@ class WatchIndex:
                     idx.by_name[name.casefold()] = s
         for s in ordered:
             idx.by_name[s.name.casefold()] = s
+        # the same names without spaces, dashes and commas ("U47700", "acetyl-fentanyl",
+        # "U-47,700"); a key two substances share would guess, so it is left out
+        ambiguous: set[str] = set()
+        for name, s in idx.by_name.items():
+            key = loose_name(name)
+            if key in idx.by_loose_name and idx.by_loose_name[key].id != s.id:
+                ambiguous.add(key)
+            idx.by_loose_name.setdefault(key, s)
+        for key in ambiguous:
+            del idx.by_loose_name[key]
         idx.build_seconds = time.perf_counter() - t0
         return idx
 
@@ -139,9 +151,22 @@ class WatchIndex:
         return found
 
     def lookup_name(self, text: str) -> SubstanceFact | None:
-        """A substance by preferred name, synonym, CAS number, key or InChIKey (case-insensitive)."""
+        """A substance by preferred name, synonym, CAS number, key or InChIKey (case-insensitive;
+        a name also without its spaces, dashes and commas, where that names one substance)."""
         t = text.strip()
-        return self.by_name.get(t.casefold()) or self.by_inchikey.get(t.upper())
+        return (
+            self.by_name.get(t.casefold())
+            or self.by_inchikey.get(t.upper())
+            or self.by_loose_name.get(loose_name(t))
+        )
+
+
+_LOOSE = re.compile(r"[\s\-\u2010-\u2015\u2212_,]+")
+
+
+def loose_name(text: str) -> str:
+    """A name compared without case, spaces, dashes (hyphen, en/em dash, minus) or commas."""
+    return _LOOSE.sub("", text.casefold())
 
 
 def _jurisdictions_in_force(s: SubstanceFact, on: Any) -> list[str]:

@@ -321,3 +321,39 @@ def test_a_misspelt_registry_name_is_refused_with_the_names_it_may_mean(
     # nothing close: no suggestion
     r = real_client.post("/check", json={"structure": "qwertzuiop"})
     assert "did you mean" not in _detail(r)[1]
+
+
+@pytest.mark.parametrize(
+    ("query", "key"),
+    [
+        ("U47700", "u-47700"),
+        ("U-47,700", "u-47700"),
+        ("acetyl-fentanyl", "acetylfentanyl"),
+        ("Acetyl\u2013Fentanyl", "acetylfentanyl"),  # an en dash, as word processors write it
+        ("iso tonitazene", "isotonitazene"),
+    ],
+)
+def test_a_name_spelt_without_or_with_other_dashes_and_spaces_is_that_drug(
+    real_client: TestClient, query: str, key: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _without_java(monkeypatch, tmp_path)
+    out = real_client.post("/check", json={"structure": query, "jurisdictions": ["US"]}).json()
+    assert out["input_type"] == "name", out
+    assert out["registry_substance"]["key"] == key
+
+
+def test_a_loose_spelling_two_entries_share_names_neither(real_client: TestClient) -> None:
+    from dataclasses import replace
+
+    from service.check.index import IndexHolder, WatchIndex
+
+    holder: IndexHolder = real_client.app.state.index_holder  # type: ignore[attr-defined]
+    snap = holder.get().snapshot
+    (u47700,) = [s for s in snap.substances if s.key == "u-47700"]
+    other = replace(u47700, id=10**6, key="u-477-00", name="U 477 00", synonyms=(), cas="")
+    index = WatchIndex.build(
+        replace(snap, substances=[*snap.substances, other]), version="t", fingerprints=False
+    )
+    assert index.lookup_name("U-47700") is not None and index.lookup_name("U 477 00") is other
+    assert index.lookup_name("U47700") is None  # two entries spell so: no guess
+    assert holder.get().lookup_name("U47700") is not None
