@@ -258,8 +258,12 @@ def _check(
     if as_json:
         _print_json(result.model_dump(mode="json"))
         return
-    if result.interpreted_as:
-        out.print(f"read by OPSIN as: {result.interpreted_as.smiles}", highlight=False)
+    if (read := result.interpreted_as) is not None:
+        how = {
+            "brand": f"brand name of {read.generic} (FDA GSRS), read as",
+            "chembl": "read from ChEMBL's approved drugs as",
+        }.get(read.by, "read by OPSIN as")
+        out.print(f"{how}: {read.smiles}", highlight=False)
     out.print(
         f"{result.smiles}  {result.inchikey}  as of {result.as_of.isoformat()}", highlight=False
     )

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Literal
 from urllib.parse import urlencode
@@ -60,7 +60,7 @@ from service.check.verdict import (
     Verdict,
 )
 from service.chem.classes import ClassMatch
-from service.chem.drugnames import approved_drug_smiles
+from service.chem.drugnames import approved_drug_smiles, brand_generic
 from service.chem.errors import StructureError
 from service.chem.inputs import CAS, INCHIKEY, Parsed, detect, read_structure
 from service.chem.names import NameUnreadable, looks_systematic
@@ -122,6 +122,8 @@ def resolve(
         if input_type in ("cas", "inchikey"):
             raise StructureError(f"no substance named {text.strip()[:100]!r} in the registry")
         if input_type == "name":
+            if (branded := _brand(index, text)) is not None:
+                return branded
             try:
                 return _approved_drug(text) or _read_name(text), None
             except NameUnreadable as why:
@@ -137,6 +139,8 @@ def resolve(
             and "\x00" not in text
             and _looks_like_name(text)
         ):
+            if (branded := _brand(index, text)) is not None:
+                return branded
             drug = _approved_drug(text)
             if drug is not None:
                 return drug, None
@@ -224,6 +228,25 @@ def _approved_drug(text: str) -> Parsed | None:
     return Parsed(p.mol, p.identity, "name", smiles, "chembl")
 
 
+def _brand(index: WatchIndex, text: str) -> tuple[Parsed, SubstanceFact | None] | None:
+    """A brand name ("OxyContin") read as the drug it names: a registry substance where the
+    drug's name, counter-ion and hydrate words taken off, is one; else an approved drug."""
+    found = brand_generic(text)
+    if found is None:
+        return None
+    generic, _unii = found
+    for name in (generic, *without_salt(generic)):
+        named = index.lookup_name(name)
+        if named is not None:
+            mol = parse_smiles(named.smiles)
+            parsed = Parsed(mol, identity(mol, with_inchi=False), "name", named.smiles, "brand")
+            return replace(parsed, generic=generic), named
+    drug = _approved_drug(generic)
+    if drug is None:  # the table was built from another registry: not a name we can read now
+        return None
+    return replace(drug, read_by="brand", generic=generic), None
+
+
 def _read_name(text: str) -> Parsed:
     """A name asked for as one (not in the registry): read by OPSIN, or NameUnreadable."""
     try:
@@ -242,7 +265,12 @@ def interpretation(parsed: Parsed, query: str) -> InterpretedName | None:
         return None
     return InterpretedName(
         name=query.strip(),
-        by="chembl" if parsed.read_by == "chembl" else "opsin",
+        by="brand"
+        if parsed.read_by == "brand"
+        else "chembl"
+        if parsed.read_by == "chembl"
+        else "opsin",
+        generic=parsed.generic,
         smiles=parsed.read_as,
         depiction=f"{DEPICTION_PATH}?{urlencode({'structure': parsed.read_as})}",
     )

@@ -237,12 +237,20 @@ class RegistryRef(_Frozen):
 
 
 class InterpretedName(_Frozen):
-    """How a systematic name was read: the structure OPSIN gave for it, and its picture."""
+    """How a name that is no registry name was read: the structure it gave, and its picture."""
 
     name: str = Field(description="the name as given")
-    by: Literal["opsin", "chembl"] = Field(
+    by: Literal["opsin", "chembl", "brand"] = Field(
         default="opsin",
-        description="what read the name: OPSIN (a systematic name) or ChEMBL's approved drugs",
+        description="what read the name: OPSIN (a systematic name), ChEMBL's approved drugs, or "
+        "the FDA substance registry's brand names (`brand`: see `generic`)",
+    )
+    generic: str | None = Field(
+        default=None,
+        exclude_if=_none,
+        description="a brand name: the substance it names in the FDA Global Substance "
+        "Registration System, read as the drug (counter-ion and hydrate words taken off) "
+        "(absent otherwise)",
     )
     smiles: str = Field(description="the SMILES the name was read as, before standardizing")
     depiction: str = Field(description="URL of the structure drawn as SVG")

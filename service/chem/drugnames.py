@@ -1,9 +1,12 @@
 """Names of approved drugs read as structures: "loperamide" or "nalmefene" is neither
-a registry name nor a systematic name, yet a user asks by it.
+a registry name nor a systematic name, yet a user asks by it; nor is a brand name
+("OxyContin", "Ultram").
 
-The table is ChEMBL's approved drugs shipped for the backtest
+The table of drugs is ChEMBL's approved drugs shipped for the backtest
 (`service/backtest/data/chembl_approved_drugs.csv`, CC BY-SA 3.0; its README gives the
-source): preferred name, case-insensitive, to SMILES.
+source): preferred name, case-insensitive, to SMILES. The table of brands
+(`service/chem/data/brand_names.csv`; `service/chem/data/README.md` gives the source) maps a
+brand name to the substance it names in the FDA's substance registration system.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 TABLE = Path(__file__).resolve().parents[1] / "backtest" / "data" / "chembl_approved_drugs.csv"
+BRANDS = Path(__file__).resolve().parent / "data" / "brand_names.csv"
 
 
 @lru_cache(maxsize=1)
@@ -29,3 +33,17 @@ def _names() -> dict[str, str]:
 def approved_drug_smiles(name: str) -> str | None:
     """The SMILES ChEMBL gives an approved drug of this name, or None."""
     return _names().get(" ".join(name.split()).casefold())
+
+
+@lru_cache(maxsize=1)
+def _brands() -> dict[str, tuple[str, str]]:
+    with BRANDS.open(encoding="utf-8", newline="") as fh:
+        return {
+            " ".join(row["brand"].split()).casefold(): (row["generic"], row["unii"])
+            for row in csv.DictReader(fh)
+        }
+
+
+def brand_generic(name: str) -> tuple[str, str] | None:
+    """The substance a brand name stands for, as (its name, its UNII), or None."""
+    return _brands().get(" ".join(name.split()).casefold())

@@ -357,3 +357,44 @@ def test_a_loose_spelling_two_entries_share_names_neither(real_client: TestClien
     assert index.lookup_name("U-47700") is not None and index.lookup_name("U 477 00") is other
     assert index.lookup_name("U47700") is None  # two entries spell so: no guess
     assert holder.get().lookup_name("U47700") is not None
+
+
+def test_a_brand_name_reads_as_the_drug_it_names(
+    real_client: TestClient, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _without_java(monkeypatch, tmp_path)  # a brand is no systematic name: never needs OPSIN
+    out = real_client.get("/check", params={"structure": "OxyContin", "jurisdiction": "US"}).json()
+    assert out["input_type"] == "name"
+    assert out["registry_substance"]["key"] == "oxycodone"
+    assert out["inchikey"] == OXYCODONE_INCHIKEY
+    assert out["verdicts"][0]["status"] == "controlled"
+    read = out["interpreted_as"]
+    assert (read["by"], read["name"], read["generic"]) == ("brand", "OxyContin", "OXYCODONE HYDROCHLORIDE")
+    # a brand of an approved drug that is no registry substance: naloxone (PubChem CID 5284596)
+    narcan = real_client.post("/check", json={"structure": "narcan", "input_type": "name"}).json()
+    assert narcan["registry_substance"] is None
+    assert narcan["inchikey"] == "UZHSEJADLWPNLE-GRGSLBFTSA-N"
+    assert narcan["interpreted_as"]["by"] == "brand"
+    # a systematic name's reading carries no generic name
+    assert "generic" not in real_client.post(
+        "/check", json={"structure": "loperamide"}
+    ).json()["interpreted_as"]
+
+
+def test_every_brand_of_the_table_reads_as_a_drug(real_client: TestClient) -> None:
+    """The table is built from the registry and ChEMBL's list; no row may name nothing."""
+    from service.check.service import _brand
+    from service.chem.drugnames import _brands
+
+    index = real_client.app.state.index_holder.get()  # type: ignore[attr-defined]
+    dead = [b for b in _brands() if _brand(index, b) is None]
+    assert len(_brands()) > 5000 and dead == []
+    to_registry = sum(1 for b in _brands() if (r := _brand(index, b)) and r[1] is not None)
+    assert to_registry > 100
+
+
+def test_cli_says_a_brand_name_was_read_as_its_drug(cli_env: Path) -> None:
+    human = runner.invoke(app, ["check", "Ultram", "-j", "US"])
+    assert human.exit_code == 0, human.stderr
+    assert "brand name of TRAMADOL HYDROCHLORIDE (FDA GSRS), read as: " in human.stdout
+    assert "registry substance: Tramadol" in human.stdout

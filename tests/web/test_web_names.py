@@ -76,3 +76,11 @@ def test_check_page_cautions_about_an_unencoded_generic_law(web_client: TestClie
     assert text.count('class="sub caveat"') == 1
     assert "may be controlled here under a generic law the registry does not encode" in text
     assert 'href="https://www.gov.uk/government/publications/misuse-of-fentanyl' in text
+
+
+def test_check_page_says_a_brand_name_was_read_as_its_drug(web_client: TestClient) -> None:
+    r = web_client.get("/check-page", params={"structures": "OxyContin", "jurisdiction": ["US"]})
+    assert r.status_code == 200, r.text
+    text = html.unescape(r.text)
+    assert "Brand name of OXYCODONE HYDROCHLORIDE (FDA substance registry), read as <code" in text
+    assert ">Oxycodone</a>" in text and _us_statuses(r.text) == ["controlled"]
