@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator
 from datetime import date
 from typing import Annotated, Any
@@ -107,7 +108,25 @@ async def post_check(body: CheckRequest, index: IndexDep, settings: SettingsDep)
     )
 
 
-@router.get("/check", response_model=CheckResult, responses=_CHECK_RESPONSES)
+_GET_CHECK_PARAMETERS = ("structure", "jurisdiction", "as_of", "input_type", "top_k", "threshold")
+
+
+def _no_unknown_parameters(request: Request) -> None:
+    """A misspelt parameter would silently ask another question ("jurisdictions=UN" answering
+    for every jurisdiction): refuse it by name, with the parameter it may mean."""
+    for name in request.query_params:
+        if name not in _GET_CHECK_PARAMETERS:
+            close = difflib.get_close_matches(name, _GET_CHECK_PARAMETERS, n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise UnprocessableInput(("query", name), f"unknown parameter {name[:50]!r}{hint}")
+
+
+@router.get(
+    "/check",
+    response_model=CheckResult,
+    responses=_CHECK_RESPONSES,
+    dependencies=[Depends(_no_unknown_parameters)],
+)
 async def get_check(
     index: IndexDep,
     settings: SettingsDep,

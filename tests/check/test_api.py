@@ -131,6 +131,11 @@ def test_get_check_answers_as_post_does(real_client: TestClient) -> None:
         ({"structure": "CCO", "as_of": "2020-13-01"}, "query.as_of: Input should be a valid date"),
         ({"structure": "CCO", "top_k": 51}, "query.top_k: Input should be less than or equal to 50"),
         ({"structure": "CCO", "input_type": "iupac"}, "query.input_type: Input should be"),
+        (
+            {"structure": "CCO", "jurisdictions": "UN"},
+            "query.jurisdictions: unknown parameter 'jurisdictions'; did you mean 'jurisdiction'?",
+        ),
+        ({"structure": "CCO", "zzz": "1"}, "query.zzz: unknown parameter 'zzz'"),
     ],
     ids=lambda v: v if isinstance(v, str) else None,
 )
