@@ -311,7 +311,7 @@ def _check_options(
     """The check's options from the command line (an unknown --jurisdiction is a usage error)."""
     from service.check import service as check_service
 
-    codes = tuple(j.upper() for j in jurisdiction) if jurisdiction else None
+    codes = tuple(dict.fromkeys(j.upper() for j in jurisdiction)) if jurisdiction else None
     for code in codes or ():
         if code not in index.snapshot.jurisdictions:
             fail(f"--jurisdiction: unknown jurisdiction {code!r}", code=2)

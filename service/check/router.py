@@ -55,7 +55,8 @@ def _options_of(
     threshold: float | None,
     settings: Settings,
 ) -> service.CheckOptions:
-    codes = tuple(c.upper() for c in jurisdictions) if jurisdictions else None
+    # one verdict per jurisdiction, in the order first asked ("un", "UN" is one question)
+    codes = tuple(dict.fromkeys(c.upper() for c in jurisdictions)) if jurisdictions else None
     return service.CheckOptions(
         as_of=as_of or date.today(),
         jurisdictions=codes,

@@ -79,7 +79,7 @@ def _bounded(value: str | None, field: str, limit: int) -> str:
 
 
 def _codes(index: WatchIndex, values: list[str] | None, field: str = "jurisdiction") -> list[str]:
-    codes = [v.strip().upper() for v in values or [] if v.strip()]
+    codes = list(dict.fromkeys(v.strip().upper() for v in values or [] if v.strip()))
     for code in codes:
         if code not in index.snapshot.jurisdictions:
             known = ", ".join(sorted(index.snapshot.jurisdictions))

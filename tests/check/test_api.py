@@ -118,6 +118,12 @@ def test_get_check_answers_as_post_does(real_client: TestClient) -> None:
     assert body["registry_substance"]["key"] == "oxycodone"
     assert {v["jurisdiction"]: v["status"] for v in body["verdicts"]}["UN"] == "controlled"
     assert len(body["verdicts"]) == 5
+    # a jurisdiction asked twice, in any case, is one verdict (GET and POST alike)
+    twice = {"structure": "oxycodone", "jurisdiction": ["un", "US", "UN"]}
+    got = real_client.get("/check", params=twice).json()
+    posted = real_client.post("/check", json={"structure": "oxycodone", "jurisdictions": ["un", "US", "UN"]})
+    assert [v["jurisdiction"] for v in got["verdicts"]] == ["UN", "US"]
+    assert posted.json() == got
 
 
 @pytest.mark.parametrize(
