@@ -5,14 +5,14 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from service.check import service, substances
+from service.check import service, substances, tabular
 from service.check.index import IndexHolder, WatchIndex
 from service.check.schemas import (
     SUBSTANCE_EXAMPLE,
@@ -78,8 +78,8 @@ async def _check_one(
     input_type: str | None,
     options: service.CheckOptions,
     where: str,
-) -> Response:
-    """One check as the JSON response; `where` ("body" or "query") locates a 422."""
+) -> CheckResult:
+    """One check; `where` ("body" or "query") locates a 422."""
     loc = (where, "jurisdictions" if where == "body" else "jurisdiction")
     require_jurisdictions(options.jurisdictions or (), index.snapshot.jurisdictions, loc)
     # in memory the check is computed inline on the event loop: one bounded molecule takes
@@ -88,10 +88,8 @@ async def _check_one(
     # may block the loop.
     try:
         if index.search is None and not service.may_read_name(structure, input_type):
-            result = service.check(index, structure, options, input_type)
-        else:
-            result = await run_in_threadpool(service.check, index, structure, options, input_type)
-        return json_response(result.model_dump(mode="json"))
+            return service.check(index, structure, options, input_type)
+        return await run_in_threadpool(service.check, index, structure, options, input_type)
     except StructureError as exc:
         raise UnprocessableInput((where, "structure"), str(exc)) from None
 
@@ -104,12 +102,20 @@ _CHECK_RESPONSES: dict[int | str, dict[str, Any]] = {
 @router.post("/check", response_model=CheckResult, responses=_CHECK_RESPONSES)
 async def post_check(body: CheckRequest, index: IndexDep, settings: SettingsDep) -> Any:
     """Check one structure: controlled, controlled by a class, lookalike or not flagged, per jurisdiction."""
-    return await _check_one(
-        index, body.structure, body.input_type, _options(body, settings), "body"
-    )
+    options = _options(body, settings)
+    result = await _check_one(index, body.structure, body.input_type, options, "body")
+    return json_response(result.model_dump(mode="json"))
 
 
-_GET_CHECK_PARAMETERS = ("structure", "jurisdiction", "as_of", "input_type", "top_k", "threshold")
+_GET_CHECK_PARAMETERS = (
+    "structure",
+    "jurisdiction",
+    "as_of",
+    "input_type",
+    "top_k",
+    "threshold",
+    "format",
+)
 
 
 def _no_unknown_parameters(request: Request) -> None:
@@ -125,7 +131,14 @@ def _no_unknown_parameters(request: Request) -> None:
 @router.get(
     "/check",
     response_model=CheckResult,
-    responses=_CHECK_RESPONSES,
+    responses={
+        200: {
+            "description": "the check as JSON, or with `format=csv` (or `Accept: text/csv`) one "
+            "CSV row per jurisdiction, the columns of the check page's CSV",
+            "content": {"text/csv": {}},
+        },
+        **_CHECK_RESPONSES,
+    },
     dependencies=[Depends(_no_unknown_parameters)],
 )
 async def get_check(
@@ -158,11 +171,24 @@ async def get_check(
         float | None,
         Query(ge=0.0, le=1.0, description="lookalike similarity threshold (default: the setting)"),
     ] = None,
+    format: Annotated[
+        Literal["json", "csv"] | None,
+        Query(description="csv for CSV, one row per jurisdiction (or send Accept: text/csv)"),
+    ] = None,
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Any:
     """The same check as POST /check, asked in the URL (`/check?structure=oxycodone&jurisdiction=UN`):
     a link to an answer, for a browser, a spreadsheet or a cache."""
     options = _options_of(jurisdiction, as_of, top_k, threshold, settings)
-    return await _check_one(index, structure, input_type, options, "query")
+    result = await _check_one(index, structure, input_type, options, "query")
+    if format == "csv" or (format is None and "text/csv" in (accept or "")):
+        rows = tabular.result_rows(result, n=1, id="", query=structure)
+        return Response(
+            tabular.to_csv(rows, tabular.CHECK_CSV_FIELDS),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'inline; filename="check.csv"'},
+        )
+    return json_response(result.model_dump(mode="json"))
 
 
 def json_response(data: Any) -> Response:

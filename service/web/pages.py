@@ -6,8 +6,6 @@ No HTTP and no HTML here: the router validates the query, calls these, and rende
 from __future__ import annotations
 
 import base64
-import csv
-import io
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -15,10 +13,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from service.check import batch, service, substances
+from service.check import batch, service, substances, tabular
 from service.check.index import WatchIndex
 from service.check.similarity import nearest_to_substance
-from service.check.verdict import CheckResult, ClassMatchOut, MatchedSubstance, Verdict
+from service.check.verdict import CheckResult, Verdict
 from service.chem import depict
 from service.chem.errors import StructureError
 from service.chem.standardize import parse_smiles
@@ -294,88 +292,13 @@ def check_items(
     return rows
 
 
-CHECK_CSV_FIELDS = [
-    "n",
-    "id",
-    "query",
-    "smiles",
-    "inchikey",
-    "as_of",
-    "jurisdiction",
-    "status",
-    "matched",
-    "schedule",
-    "citation",
-    "source",
-    "reasons",
-    "nearest",
-    "similarity",
-    "error",
-    "caveats",
-]
-
-
-def verdict_fields(v: Verdict) -> dict[str, Any]:
-    """What a verdict matched, its legal basis and its nearest controlled neighbour."""
-    basis: MatchedSubstance | ClassMatchOut | None = v.substance or v.class_match
-    if v.substance:
-        matched = v.substance.name
-    elif v.class_match:
-        clauses = "; ".join(c.key for c in v.class_match.clauses)
-        matched = f"{v.class_match.name} [{clauses}]" if clauses else v.class_match.name
-    else:
-        matched = ""
-    nearest = v.neighbors[0] if v.neighbors else None
-    return {
-        "status": v.status.value,
-        "matched": matched,
-        "schedule": basis.schedule if basis else "",
-        "citation": basis.citation if basis else "",
-        "source": basis.source if basis else "",
-        "reasons": " ".join(v.reasons),
-        "nearest": nearest.name if nearest else "",
-        "similarity": nearest.similarity if nearest else "",
-        # generic laws the registry does not encode that may control it here, by key
-        "caveats": " ".join(c.key for c in v.caveats),
-    }
-
-
 def check_csv_rows(rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     """One CSV row per structure and jurisdiction; an unreadable structure gets one error row."""
     for row in rows:
-        r, item = row["result"], row["item"]
-        base = {"n": row["n"], "id": item.id or "", "query": item.structure[:2000]}
-        if r is None:
-            yield {**base, "error": row["error"]}
-            continue
-        for v in r.verdicts:
-            yield {
-                **base,
-                "smiles": r.smiles,
-                "inchikey": r.inchikey,
-                "as_of": r.as_of.isoformat(),
-                "jurisdiction": v.jurisdiction,
-                **verdict_fields(v),
-            }
-
-
-def to_csv(rows: Iterable[dict[str, Any]], fields: Sequence[str]) -> str:
-    """Rows as CSV text with a header; cells that a spreadsheet would run as formulas are quoted."""
-    buf = io.StringIO()
-    writer = csv.DictWriter(
-        buf, fieldnames=list(fields), extrasaction="ignore", lineterminator="\n"
-    )
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: _cell(v) for k, v in row.items()})
-    return buf.getvalue()
-
-
-def _cell(value: Any) -> Any:
-    # a user's text starting with = + - @ would run as a formula in a spreadsheet
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
+        item = row["item"]
+        yield from tabular.result_rows(
+            row["result"], n=row["n"], id=item.id or "", query=item.structure, error=row["error"]
+        )
 
 
 # --------------------------------------------------------------------------- lag

@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
-from service.check import service
+from service.check import service, tabular
 from service.check.index import IndexHolder, WatchIndex
 from service.check.schemas import MAX_BATCH
 from service.chem.errors import StructureError
@@ -251,14 +251,14 @@ def _run_check(
     )
     rows = pages.check_items(index, items, options, pictures=fmt != "csv")
     if fmt == "csv":
-        text = pages.to_csv(pages.check_csv_rows(rows), pages.CHECK_CSV_FIELDS)
+        text = tabular.to_csv(pages.check_csv_rows(rows), tabular.CHECK_CSV_FIELDS)
         return download(text, "text/csv; charset=utf-8", f"check-{as_of.isoformat()}.csv")
     failed = [r for r in rows if r["result"] is None]
     ctx.update(
         rows=rows,
         failed=failed,
         codes=list(options.jurisdictions or sorted(index.snapshot.jurisdictions)),
-        verdict_fields=pages.verdict_fields,
+        verdict_fields=tabular.verdict_fields,
     )
     # every structure unreadable: the request as a whole could not be used
     status = 422 if len(failed) == len(rows) else 200

@@ -126,6 +126,30 @@ def test_get_check_answers_as_post_does(real_client: TestClient) -> None:
     assert posted.json() == got
 
 
+def test_get_check_as_csv_has_one_row_per_jurisdiction(real_client: TestClient) -> None:
+    import csv
+    import io
+
+    params = {"structure": "oxycodone", "jurisdiction": ["UN", "US"], "as_of": "2020-01-01"}
+    r = real_client.get("/check", params={**params, "format": "csv"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert [(x["jurisdiction"], x["status"], x["matched"]) for x in rows] == [
+        ("UN", "controlled", "Oxycodone"),
+        ("US", "controlled", "Oxycodone"),
+    ]
+    assert {x["query"] for x in rows} == {"oxycodone"} and rows[1]["schedule"] == "II"
+    assert rows[0]["inchikey"] == "BRUQQQPBMZOVGD-XFKAJCMBSA-N" and rows[0]["as_of"] == "2020-01-01"
+    # the same columns as the check page's CSV, and the same by the Accept header
+    page = real_client.get("/check-page", params={"structures": "oxycodone", "format": "csv"})
+    assert r.text.splitlines()[0] == page.text.splitlines()[0]
+    accepted = real_client.get("/check", params=params, headers={"Accept": "text/csv"})
+    assert accepted.text == r.text
+    # a refusal stays JSON, naming the parameter
+    bad = real_client.get("/check", params={"structure": "C1CC(N", "format": "csv"})
+    assert bad.status_code == 422 and _detail(bad).startswith("query.structure: SMILES does not parse")
+
+
 @pytest.mark.parametrize(
     ("params", "expected"),
     [
