@@ -247,6 +247,12 @@ def _brand(index: WatchIndex, text: str) -> tuple[Parsed, SubstanceFact | None] 
     return replace(drug, read_by="brand", generic=generic), None
 
 
+def brand_substance(index: WatchIndex, text: str) -> SubstanceFact | None:
+    """The registry substance a brand name stands for ("OxyContin": oxycodone), or None."""
+    read = _brand(index, text)
+    return read[1] if read is not None else None
+
+
 def _read_name(text: str) -> Parsed:
     """A name asked for as one (not in the registry): read by OPSIN, or NameUnreadable."""
     try:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from service.check.index import WatchIndex
+from service.check.index import WatchIndex, loose_name
+from service.check.service import brand_substance
 from service.dates import PartialDate
 from service.registry.snapshot import SubstanceFact
 
@@ -20,18 +21,22 @@ def search(
 ) -> list[SubstanceFact]:
     """Substances matching every given filter, sorted by name."""
     needle = q.strip().casefold() if q else ""
+    loose = loose_name(needle)  # "u47700" finds U-47700, "acetyl-fentanyl" acetyl fentanyl
+    # a name the registry does not hold but that names one of its substances: a brand
+    exact = (index.lookup_name(needle) or brand_substance(index, needle)) if needle else None
     out = []
     for s in index.snapshot.substances:
         if family and s.family != family:
             continue
         if jurisdiction and s.act_in_force(jurisdiction, on or date.today()) is None:
             continue
-        if needle:
+        if needle and s is not exact:
             hay = (s.name, s.key, s.cas, s.inchikey, *s.synonyms)
-            if not any(needle in h.casefold() for h in hay if h):
+            if not any(
+                needle in h.casefold() or (loose and loose in loose_name(h)) for h in hay if h
+            ):
                 continue
         out.append(s)
-    exact = needle and index.lookup_name(needle)
     out.sort(key=lambda s: (s is not exact, s.name.casefold()))
     return out
 

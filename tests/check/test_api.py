@@ -224,6 +224,20 @@ def test_substance_search_and_detail(real_client: TestClient) -> None:
     assert real_client.get("/substances/999999").status_code == 404
 
 
+def test_substance_search_finds_loose_spellings_and_brand_names(real_client: TestClient) -> None:
+    def names(q: str) -> list[str]:
+        return [s["name"] for s in real_client.get("/substances", params={"q": q}).json()["data"]]
+
+    assert names("U47700")[0] == "U-47700"
+    assert names("acetyl-fentanyl")[0] == "acetyl fentanyl"
+    assert names("OxyContin") == ["Oxycodone"]  # a brand of the FDA list, not a registry name
+    # punctuation alone is no loose name (empty once spaces, dashes and commas are gone): it
+    # finds what holds it literally, not every substance
+    every = real_client.get("/substances").json()["count"]
+    assert 0 < real_client.get("/substances", params={"q": ","}).json()["count"] < every
+    assert names("zzzz") == []
+
+
 def test_depictions_are_svg(real_client: TestClient) -> None:
     r = real_client.get("/substances/1/depiction.svg")
     assert r.status_code == 200 and r.headers["content-type"] == "image/svg+xml"
