@@ -60,7 +60,7 @@ from service.check.verdict import (
     Verdict,
 )
 from service.chem.classes import ClassMatch
-from service.chem.drugnames import approved_drug_smiles, brand_generic
+from service.chem.drugnames import approved_drug_smiles, brand_generic, brand_names
 from service.chem.errors import StructureError
 from service.chem.inputs import CAS, INCHIKEY, Parsed, detect, read_structure
 from service.chem.names import NameUnreadable, looks_systematic
@@ -185,13 +185,15 @@ def without_salt(text: str) -> list[str]:
 
 
 def did_you_mean(index: WatchIndex, text: str) -> str:
-    """Up to three registry names close to a name the registry does not know (a misspelling:
-    "tramadoll", "heroine"), as "; did you mean 'X'?", or "" when none is close."""
+    """Up to three registry or brand names close to a name nobody knows (a misspelling:
+    "tramadoll", "heroine", "oxycontine"), as "; did you mean 'X'?", or "" when none is close."""
     t = " ".join(text.split()).casefold()
     if not t or len(t) > 100:
         return ""
-    close = difflib.get_close_matches(t, list(index.by_name), n=6, cutoff=0.85)
-    names = list(dict.fromkeys(index.by_name[c].name for c in close))[:3]
+    brands = brand_names()
+    close = difflib.get_close_matches(t, [*index.by_name, *brands], n=6, cutoff=0.85)
+    spelt = (index.by_name[c].name if c in index.by_name else brands[c] for c in close)
+    names = list(dict.fromkeys(spelt))[:3]
     return f"; did you mean {' or '.join(repr(n) for n in names)}?" if names else ""
 
 

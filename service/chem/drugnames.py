@@ -36,14 +36,20 @@ def approved_drug_smiles(name: str) -> str | None:
 
 
 @lru_cache(maxsize=1)
-def _brands() -> dict[str, tuple[str, str]]:
+def _brands() -> dict[str, tuple[str, str, str]]:
     with BRANDS.open(encoding="utf-8", newline="") as fh:
         return {
-            " ".join(row["brand"].split()).casefold(): (row["generic"], row["unii"])
+            " ".join(row["brand"].split()).casefold(): (row["brand"], row["generic"], row["unii"])
             for row in csv.DictReader(fh)
         }
 
 
 def brand_generic(name: str) -> tuple[str, str] | None:
     """The substance a brand name stands for, as (its name, its UNII), or None."""
-    return _brands().get(" ".join(name.split()).casefold())
+    found = _brands().get(" ".join(name.split()).casefold())
+    return (found[1], found[2]) if found else None
+
+
+def brand_names() -> dict[str, str]:
+    """Every brand name of the table: its case-folded form to its spelling in the list."""
+    return {key: row[0] for key, row in _brands().items()}

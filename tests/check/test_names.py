@@ -318,6 +318,9 @@ def test_a_misspelt_registry_name_is_refused_with_the_names_it_may_mean(
     assert loc == "body.structure"
     assert msg.startswith("not a name, synonym or CAS number in the registry, and not a structure")
     assert msg.endswith("; did you mean 'Tramadol'?")
+    # a misspelt brand name: the brand it may be
+    r = real_client.post("/check", json={"structure": "Oxycontine"})
+    assert _detail(r)[1].endswith("; did you mean 'OXYCONTIN'?")
     # nothing close: no suggestion
     r = real_client.post("/check", json={"structure": "qwertzuiop"})
     assert "did you mean" not in _detail(r)[1]
