@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 from service.check.service import _approved_drug as approved_drug
-from service.check.service import without_salt
+from service.check.service import lookup_drug_name, without_salt
 from service.chem.drugnames import BRANDS, approved_drug_smiles
 from service.chem.errors import StructureError
 from service.config import Settings
@@ -38,11 +38,9 @@ def main() -> None:
         index = rt.index()
 
     def target(generic: str) -> str | None:
-        names = (generic, *without_salt(generic))
-        for n in names:
-            if (s := index.lookup_name(n)) is not None:
-                return f"registry:{s.key}"
-        for n in names:
+        if (s := lookup_drug_name(index, generic)) is not None:
+            return f"registry:{s.key}"
+        for n in (generic, *without_salt(generic)):
             if approved_drug_smiles(n):
                 try:  # as the check will read it: an inorganic drug is no structure to check
                     approved_drug(generic)

@@ -66,10 +66,13 @@ def _options_of(
     )
 
 
-def _known_jurisdictions(index: WatchIndex, options: service.CheckOptions) -> None:
-    require_jurisdictions(
-        options.jurisdictions or (), index.snapshot.jurisdictions, ("body", "jurisdictions")
-    )
+def _known_jurisdictions(
+    index: WatchIndex, options: service.CheckOptions, where: str = "body"
+) -> None:
+    """Refuse an unknown jurisdiction code, located as the body's `jurisdictions` or the
+    query's `jurisdiction`."""
+    loc = (where, "jurisdictions" if where == "body" else "jurisdiction")
+    require_jurisdictions(options.jurisdictions or (), index.snapshot.jurisdictions, loc)
 
 
 async def _check_one(
@@ -80,8 +83,7 @@ async def _check_one(
     where: str,
 ) -> CheckResult:
     """One check; `where` ("body" or "query") locates a 422."""
-    loc = (where, "jurisdictions" if where == "body" else "jurisdiction")
-    require_jurisdictions(options.jurisdictions or (), index.snapshot.jurisdictions, loc)
+    _known_jurisdictions(index, options, where)
     # in memory the check is computed inline on the event loop: one bounded molecule takes
     # about a millisecond, less than the thread-pool round trip it would otherwise cost. The
     # cartridge backend waits on the database, and OPSIN (a systematic name) on a JVM: neither

@@ -108,17 +108,12 @@ def resolve(
     StructureError (NameUnreadable for a name) with the reason.
     """
     if input_type in (None, "name", "cas", "inchikey"):
-        found = index.lookup_name(text)
-        if found is None and input_type in (None, "name"):
-            # "methadone HCl", "morphine sulphate pentahydrate": the drug is the salt's parent
-            for bare in without_salt(text):
-                found = index.lookup_name(bare)
-                if found is not None:
-                    break
+        if input_type in (None, "name"):
+            found = lookup_drug_name(index, text)
+        else:
+            found = index.lookup_name(text)
         if found is not None:
-            mol = parse_smiles(found.smiles)
-            kind = input_type or _name_kind(text)
-            return Parsed(mol, identity(mol, with_inchi=False), kind), found
+            return _registry_parsed(found, input_type or _name_kind(text)), found
         if input_type in ("cas", "inchikey"):
             raise StructureError(f"no substance named {text.strip()[:100]!r} in the registry")
         if input_type == "name":
@@ -237,12 +232,10 @@ def _brand(index: WatchIndex, text: str) -> tuple[Parsed, SubstanceFact | None] 
     if found is None:
         return None
     generic, _unii = found
-    for name in (generic, *without_salt(generic)):
-        named = index.lookup_name(name)
-        if named is not None:
-            mol = parse_smiles(named.smiles)
-            parsed = Parsed(mol, identity(mol, with_inchi=False), "name", named.smiles, "brand")
-            return replace(parsed, generic=generic), named
+    named = lookup_drug_name(index, generic)
+    if named is not None:
+        read = _registry_parsed(named, "name", read_as=named.smiles, read_by="brand")
+        return replace(read, generic=generic), named
     drug = _approved_drug(generic)
     if drug is None:  # the table was built from another registry: not a name we can read now
         return None
@@ -251,8 +244,25 @@ def _brand(index: WatchIndex, text: str) -> tuple[Parsed, SubstanceFact | None] 
 
 def brand_substance(index: WatchIndex, text: str) -> SubstanceFact | None:
     """The registry substance a brand name stands for ("OxyContin": oxycodone), or None."""
-    read = _brand(index, text)
-    return read[1] if read is not None else None
+    found = brand_generic(text)
+    return lookup_drug_name(index, found[0]) if found is not None else None
+
+
+def lookup_drug_name(index: WatchIndex, text: str) -> SubstanceFact | None:
+    """A registry substance by name, or by the name without its trailing counter-ion and
+    hydrate words ("methadone HCl", "morphine sulphate pentahydrate": the salt's parent)."""
+    for name in (text, *without_salt(text)):
+        found = index.lookup_name(name)
+        if found is not None:
+            return found
+    return None
+
+
+def _registry_parsed(
+    found: SubstanceFact, kind: str, read_as: str | None = None, read_by: str = "opsin"
+) -> Parsed:
+    mol = parse_smiles(found.smiles)
+    return Parsed(mol, identity(mol, with_inchi=False), kind, read_as, read_by)
 
 
 def _read_name(text: str) -> Parsed:
