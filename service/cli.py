@@ -99,6 +99,7 @@ def load(
             "appearances": len(reg.appearances),
             "classes": len(reg.classes),
             "unencoded": len(reg.unencoded),
+            "exclusions": len(reg.exclusions),
             "digest": reg.digest,
         }
         _print_json(summary) if as_json else out.print(f"valid: {summary}")
@@ -262,6 +263,7 @@ def _check(
         how = {
             "brand": f"brand name of {read.generic} (FDA GSRS), read as",
             "chembl": "read from ChEMBL's approved drugs as",
+            "law": "named in a legal text as excluded from a schedule; read as",
         }.get(read.by, "read by OPSIN as")
         out.print(f"{how}: {read.smiles}", highlight=False)
     out.print(
@@ -292,6 +294,11 @@ def _check(
             why += (
                 f"{'; ' if why else ''}may be controlled under {c.name}, which the registry does "
                 f"not encode (in force by {c.known_in_force_by}; {c.citation}): legal review"
+            )
+        for x in v.exclusions:
+            why += (
+                f"{'; ' if why else ''}{x.name} is expressly excluded from {x.excluded_from} "
+                f"(in force by {x.in_force_by}; {x.citation})"
             )
         near = v.neighbors[0] if v.neighbors else None
         t.add_row(

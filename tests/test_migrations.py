@@ -18,6 +18,7 @@ TABLES = {
     "class_actions",
     "class_definitions",
     "control_actions",
+    "exclusions",
     "job_leases",
     "jurisdictions",
     "registry_loads",

@@ -26,6 +26,9 @@ Per jurisdiction J and as-of date d, in this order:
 A `lookalike` or `not_flagged` verdict for a structure with the core of a generic law of J
 that the registry knows is in force but does not encode (`schedules/unencoded/`) carries
 that law in `caveats`: the status may understate control there. Such a law never sets a status.
+A `lookalike` or `not_flagged` verdict for a structure that the law of J names as excluded
+(`schedules/exclusions/`; the same full InChIKey, in force on d) carries that exclusion in
+`exclusions`: the law decided it is not controlled by that entry. It never sets a status either.
 
 Every verdict carries the nearest substances controlled in J on d, with similarities.
 """
@@ -39,7 +42,7 @@ from datetime import date
 from typing import Any, Literal
 from urllib.parse import urlencode
 
-from service.check.index import WatchIndex
+from service.check.index import WatchIndex, loose_name
 from service.check.similarity import Hit
 from service.check.verdict import (
     Caveat,
@@ -48,6 +51,7 @@ from service.check.verdict import (
     ClauseOut,
     Elsewhere,
     Evidence,
+    ExclusionOut,
     InterpretedName,
     ListedLater,
     MatchedSubstance,
@@ -72,7 +76,13 @@ from service.chem.standardize import (
 )
 from service.config import Settings
 from service.errors import require_jurisdictions
-from service.registry.snapshot import Act, SubstanceFact, UnencodedFact, first_control
+from service.registry.snapshot import (
+    Act,
+    ExclusionFact,
+    SubstanceFact,
+    UnencodedFact,
+    first_control,
+)
 
 STATUSES = tuple(Status)
 DEFAULT_TOP_K = 5
@@ -120,7 +130,7 @@ def resolve(
             if (branded := _brand(index, text)) is not None:
                 return branded
             try:
-                return _approved_drug(text) or _read_name(text), None
+                return _approved_drug(text) or _excluded_drug(index, text) or _read_name(text), None
             except NameUnreadable as why:
                 if why.reason != "unknown_name":
                     raise
@@ -136,7 +146,7 @@ def resolve(
         ):
             if (branded := _brand(index, text)) is not None:
                 return branded
-            drug = _approved_drug(text)
+            drug = _approved_drug(text) or _excluded_drug(index, text)
             if drug is not None:
                 return drug, None
             neither = (
@@ -225,6 +235,25 @@ def _approved_drug(text: str) -> Parsed | None:
     return Parsed(p.mol, p.identity, "name", smiles, "chembl")
 
 
+def _excluded_drug(index: WatchIndex, text: str) -> Parsed | None:
+    """A substance the law names as excluded from a schedule ("dextrorphan"), by that name or
+    the name without counter-ion and hydrate words, read as the structure the registry gives
+    it (`schedules/exclusions/`), or None."""
+    snap = index.snapshot
+    smiles = next(
+        (
+            s
+            for name in (text, *without_salt(text))
+            if (s := snap.excluded_smiles(name, loose_name))
+        ),
+        None,
+    )
+    if smiles is None:
+        return None
+    p = read_structure(smiles, "smiles")
+    return Parsed(p.mol, p.identity, "name", smiles, "law")
+
+
 def _brand(index: WatchIndex, text: str) -> tuple[Parsed, SubstanceFact | None] | None:
     """A brand name ("OxyContin") read as the drug it names: a registry substance where the
     drug's name, counter-ion and hydrate words taken off, is one; else an approved drug."""
@@ -287,6 +316,8 @@ def interpretation(parsed: Parsed, query: str) -> InterpretedName | None:
         if parsed.read_by == "brand"
         else "chembl"
         if parsed.read_by == "chembl"
+        else "law"
+        if parsed.read_by == "law"
         else "opsin",
         generic=parsed.generic,
         smiles=parsed.read_as,
@@ -545,6 +576,7 @@ def check_parsed(
                 neighbors=neighbors,
                 why=why,
                 caveats=concerned.get(code, []),
+                exclusions=[_exclusion(x) for x in snap.exclusions_of(ident.inchikey, code, day)],
             )
         )
 
@@ -595,6 +627,17 @@ def _listed_later(candidates: list[SubstanceFact], code: str, day: date) -> List
         if first is not None and first.kind == "listed_by" and first.effective_date > day:
             return ListedLater(name=s.name, key=s.key, **first.as_dict())
     return None
+
+
+def _exclusion(x: ExclusionFact) -> ExclusionOut:
+    return ExclusionOut(
+        name=x.name,
+        excluded_from=x.excluded_from,
+        written_in=x.written_in,
+        in_force_by=x.in_force_by,
+        citation=x.citation,
+        source=x.source,
+    )
 
 
 def _caveat(law: UnencodedFact) -> Caveat:

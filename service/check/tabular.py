@@ -31,6 +31,7 @@ CHECK_CSV_FIELDS = [
     "similarity",
     "error",
     "caveats",
+    "excluded_by",
 ]
 MAX_QUERY_CHARS = 2000  # of the query echoed in a row: a molfile is long
 
@@ -57,6 +58,8 @@ def verdict_fields(v: Verdict) -> dict[str, Any]:
         "similarity": nearest.similarity if nearest else "",
         # generic laws the registry does not encode that may control it here, by key
         "caveats": " ".join(c.key for c in v.caveats),
+        # the legal texts that name the query as excluded here ("; " between two)
+        "excluded_by": "; ".join(x.citation for x in v.exclusions),
     }
 
 

@@ -174,6 +174,24 @@ class Caveat(_Frozen):
     why_unencoded: str = Field(description="why the registry does not decide by this law")
 
 
+class ExclusionOut(_Frozen):
+    """The law of the jurisdiction names this very substance (this stereoisomer) as outside
+    one of its schedules: the query is not controlled there by that entry, and not by oversight."""
+
+    name: str = Field(description="the substance as the legal text names it")
+    excluded_from: str = Field(description="the schedule or entry the text excludes it from")
+    written_in: str = Field(
+        description="the jurisdiction whose text says so (the UN's for the EU, which applies "
+        "the UN schedules)"
+    )
+    in_force_by: date = Field(
+        description="a day on which the cited text shows the exclusion in force (since when is "
+        "not recorded)"
+    )
+    citation: str
+    source: str
+
+
 def _empty(v: list[Any]) -> bool:
     return not v
 
@@ -225,6 +243,14 @@ class Verdict(_Frozen):
         "core the query has, when the status is neither `controlled` nor "
         "`controlled_by_class`: the query may be controlled under them (absent otherwise)",
     )
+    exclusions: list[ExclusionOut] = Field(
+        default_factory=list,
+        exclude_if=_empty,
+        description="the law of this jurisdiction names the query (this exact stereoisomer) as "
+        "excluded from a schedule, in force on the day, when the status is neither `controlled` "
+        "nor `controlled_by_class` (dextromethorphan beside levomethorphan): the lookalike "
+        "reasons still say what it resembles (absent otherwise)",
+    )
 
 
 class RegistryRef(_Frozen):
@@ -240,10 +266,11 @@ class InterpretedName(_Frozen):
     """How a name that is no registry name was read: the structure it gave, and its picture."""
 
     name: str = Field(description="the name as given")
-    by: Literal["opsin", "chembl", "brand"] = Field(
+    by: Literal["opsin", "chembl", "brand", "law"] = Field(
         default="opsin",
-        description="what read the name: OPSIN (a systematic name), ChEMBL's approved drugs, or "
-        "the FDA substance registry's brand names (`brand`: see `generic`)",
+        description="what read the name: OPSIN (a systematic name), ChEMBL's approved drugs, "
+        "the FDA substance registry's brand names (`brand`: see `generic`), or a substance a "
+        "law names as excluded from its schedules (`law`: see the verdicts' `exclusions`)",
     )
     generic: str | None = Field(
         default=None,

@@ -34,7 +34,8 @@ class Parsed:
     identity: Identity
     input_type: str
     read_as: str | None = None  # a name: the SMILES OPSIN read it as, before standardizing
-    read_by: str = "opsin"  # what read the name: "opsin", "chembl" (approved drug) or "brand"
+    # what read the name: "opsin", "chembl" (approved drug), "brand" or "law" (an exclusion)
+    read_by: str = "opsin"
     generic: str | None = None  # a brand name: the substance it names (FDA GSRS display name)
 
 

@@ -3,7 +3,13 @@
 from service import db as _db  # noqa: F401  (naming convention before any table)
 from service.models.appearance import Appearance
 from service.models.common import ActionKind, Origin, Precision, ReporterType
-from service.models.control import ClassAction, ClassDefinition, ControlAction, UnencodedLaw
+from service.models.control import (
+    ClassAction,
+    ClassDefinition,
+    ControlAction,
+    Exclusion,
+    UnencodedLaw,
+)
 from service.models.job_lease import JobLease
 from service.models.jurisdiction import Jurisdiction
 from service.models.registry_load import RegistryLoad
@@ -23,6 +29,7 @@ __all__ = [
     "ClassDefinition",
     "ControlAction",
     "DeliveryStatus",
+    "Exclusion",
     "JobLease",
     "Jurisdiction",
     "Origin",

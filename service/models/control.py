@@ -130,3 +130,32 @@ class UnencodedLaw(SQLModel, table=True):
     quote: str = Field(default="", max_length=2000)
     why_unencoded: str = Field(max_length=2000)
     notes: str = Field(default="", sa_column=Column(Text, nullable=False))
+
+
+class Exclusion(SQLModel, table=True):
+    """A substance a jurisdiction's law names as outside one of its schedules.
+
+    The Single Convention's Schedule I excludes dextromethorphan and dextrorphan by name from
+    its methorphan and morphinan entries; 21 CFR 1308.12(b)(1) excludes naloxone, naltrexone,
+    nalbuphine and others from the opiates of Schedule II. An exclusion never sets a status:
+    a check whose structure is the excluded substance (same full InChIKey), and that the
+    registry does not find controlled there, carries it to say the law decided so.
+    `in_force_by` is a day on which the cited text shows the exclusion in force.
+    """
+
+    __tablename__ = "exclusions"
+    __table_args__ = (UniqueConstraint("jurisdiction", "inchikey", "excluded_from"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    jurisdiction: str = Field(foreign_key="jurisdictions.code", max_length=8, index=True)
+    name: str = Field(max_length=200)
+    excluded_from: str = Field(max_length=300)
+    input_smiles: str = Field(max_length=2000)
+    inchikey: str = Field(max_length=27, index=True)
+    structure_source: str = Field(max_length=2000)
+    in_force_by: date
+    citation: str = Field(max_length=500)
+    source: str = Field(max_length=2000)
+    secondary_source: str = Field(default="", max_length=2000)
+    quote: str = Field(default="", max_length=2000)
+    notes: str = Field(default="", sa_column=Column(Text, nullable=False))

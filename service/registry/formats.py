@@ -62,6 +62,20 @@ APPEARANCE_COLUMNS = {
     "required": ("substance", "date", "place", "reporter_type", "source"),
     "optional": ("reporter", "notes"),
 }
+EXCLUSION_COLUMNS = {
+    "required": (
+        "name",
+        "jurisdiction",
+        "excluded_from",
+        "smiles",
+        "inchikey",
+        "structure_source",
+        "in_force_by",
+        "citation",
+        "source",
+    ),
+    "optional": ("secondary_source", "quote", "notes"),
+}
 JURISDICTION_COLUMNS = {
     "required": ("code", "name", "kind", "source"),
     "optional": ("members", "includes"),
@@ -86,6 +100,7 @@ def _model_limits() -> dict[str, dict[str, int]]:
         ClassAction,
         ClassDefinition,
         ControlAction,
+        Exclusion,
         Jurisdiction,
         Substance,
         Synonym,
@@ -103,6 +118,7 @@ def _model_limits() -> dict[str, dict[str, int]]:
         "classes": _limits(ClassDefinition),
         "class_actions": _limits(ClassAction),
         "unencoded": _limits(UnencodedLaw),
+        "exclusions": _limits(Exclusion, smiles="input_smiles"),
     }
 
 
@@ -225,6 +241,25 @@ class UnencodedRow:
 
 
 @dataclass(slots=True)
+class ExclusionRow:
+    """A substance the law of `jurisdiction` names as outside `excluded_from`."""
+
+    name: str
+    jurisdiction: str
+    excluded_from: str
+    input_smiles: str
+    identity: Identity
+    structure_source: str
+    in_force_by: date
+    citation: str
+    source: str
+    secondary_source: str
+    quote: str
+    notes: str
+    where: str
+
+
+@dataclass(slots=True)
 class Registry:
     """Everything read from one schedules/ directory, with the problems found."""
 
@@ -235,6 +270,7 @@ class Registry:
     appearances: list[AppearanceRow] = field(default_factory=list)
     classes: list[ClassRow] = field(default_factory=list)
     unencoded: list[UnencodedRow] = field(default_factory=list)
+    exclusions: list[ExclusionRow] = field(default_factory=list)
     checksums: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     known_keys: set[str] = field(default_factory=set)
@@ -305,6 +341,19 @@ class _Reader:
         self.reg.rows_per_file[name] = len(rows)
         return rows
 
+    def complete_rows(
+        self, sub: str, columns: dict[str, tuple[str, ...]], limits: dict[str, int]
+    ) -> Iterator[tuple[str, int, dict[str, str]]]:
+        """(file, line, row) of every CSV file under `sub` whose row has every required value
+        and fits its columns; the other rows are reported as problems."""
+        for path in _csv_files(self.reg, sub):
+            name = path.relative_to(self.reg.directory).as_posix()
+            for line, row in self.csv_rows(path, columns):
+                if self.required(name, line, row, columns["required"]) and self.fits(
+                    name, line, row, limits
+                ):
+                    yield name, line, row
+
     def fits(self, name: str, line: int, row: dict[str, Any], limits: dict[str, int]) -> bool:
         """Report every value longer than its column allows."""
         ok = True
@@ -374,6 +423,7 @@ def read_registry(directory: Path, *, today: date | None = None) -> Registry:
     _read_appearances(r)
     _read_classes(r)
     _read_unencoded(r)
+    _read_exclusions(r)
     return reg
 
 
@@ -536,80 +586,70 @@ def _read_actions(r: _Reader) -> None:
     codes = _jurisdiction_codes(r)
     known = r.reg.known_keys
     seen: dict[tuple[str, str, str, date], str] = {}
-    for path in _csv_files(r.reg, "actions"):
-        name = path.relative_to(r.reg.directory).as_posix()
-        for line, row in r.csv_rows(path, ACTION_COLUMNS):
-            if not r.required(name, line, row, ACTION_COLUMNS["required"]):
-                continue
-            if not r.fits(name, line, row, LIMITS["actions"]):
-                continue
-            ok = True
-            if row["substance"] not in known:
-                r.problem(
-                    name, line, "substance", f"action for an unknown substance {row['substance']!r}"
-                )
-                ok = False
-            if row["jurisdiction"] not in codes:
-                r.problem(
-                    name, line, "jurisdiction", f"unknown jurisdiction {row['jurisdiction']!r}"
-                )
-                ok = False
-            if row["kind"] not in ActionKind.__members__:
-                r.problem(name, line, "kind", f"unknown kind {row['kind']!r}")
-                ok = False
-            source_kind = row.get("source_kind", "")
-            if source_kind and source_kind not in SOURCE_KINDS:
-                r.problem(
-                    name, line, "source_kind", f"{source_kind!r} is not one of {SOURCE_KINDS}"
-                )
-                ok = False
-            if row["kind"] == ActionKind.permanent:
-                # an old listing may be dated by its source to a month or a year only
-                written = r.partial(name, line, "effective_date", row["effective_date"])
-            else:
-                day = r.day(name, line, "effective_date", row["effective_date"])
-                written = PartialDate(day, Precision.day) if day else None
-            end = (
-                r.day(name, line, "end_date", row["end_date"], future_ok=True)
-                if row.get("end_date")
-                else None
+    for name, line, row in r.complete_rows("actions", ACTION_COLUMNS, LIMITS["actions"]):
+        ok = True
+        if row["substance"] not in known:
+            r.problem(
+                name, line, "substance", f"action for an unknown substance {row['substance']!r}"
             )
-            if written is None or (row.get("end_date") and end is None):
-                continue
-            eff = written.earliest
-            if end is not None and end < written.latest:
-                r.problem(
-                    name,
-                    line,
-                    "end_date",
-                    f"{end} is before the effective date {row['effective_date']}",
+            ok = False
+        if row["jurisdiction"] not in codes:
+            r.problem(name, line, "jurisdiction", f"unknown jurisdiction {row['jurisdiction']!r}")
+            ok = False
+        if row["kind"] not in ActionKind.__members__:
+            r.problem(name, line, "kind", f"unknown kind {row['kind']!r}")
+            ok = False
+        source_kind = row.get("source_kind", "")
+        if source_kind and source_kind not in SOURCE_KINDS:
+            r.problem(name, line, "source_kind", f"{source_kind!r} is not one of {SOURCE_KINDS}")
+            ok = False
+        if row["kind"] == ActionKind.permanent:
+            # an old listing may be dated by its source to a month or a year only
+            written = r.partial(name, line, "effective_date", row["effective_date"])
+        else:
+            day = r.day(name, line, "effective_date", row["effective_date"])
+            written = PartialDate(day, Precision.day) if day else None
+        end = (
+            r.day(name, line, "end_date", row["end_date"], future_ok=True)
+            if row.get("end_date")
+            else None
+        )
+        if written is None or (row.get("end_date") and end is None):
+            continue
+        eff = written.earliest
+        if end is not None and end < written.latest:
+            r.problem(
+                name,
+                line,
+                "end_date",
+                f"{end} is before the effective date {row['effective_date']}",
+            )
+            ok = False
+        nk = (row["substance"], row["jurisdiction"], row["kind"], eff)
+        if nk in seen:
+            r.problem(name, line, "effective_date", f"duplicate action (first at {seen[nk]})")
+            ok = False
+        seen.setdefault(nk, f"{name}:{line}")
+        if ok:
+            r.reg.actions.append(
+                ActionRow(
+                    row["substance"],
+                    row["jurisdiction"],
+                    row["kind"],
+                    row.get("schedule", ""),
+                    eff,
+                    end,
+                    row["citation"],
+                    row["source"],
+                    row.get("notes", ""),
+                    f"{name}:{line}",
+                    written.precision.value,
+                    code=row.get("code", ""),
+                    source_kind=source_kind,
+                    secondary_source=row.get("secondary_source", ""),
+                    why_no_primary=row.get("why_no_primary", ""),
                 )
-                ok = False
-            nk = (row["substance"], row["jurisdiction"], row["kind"], eff)
-            if nk in seen:
-                r.problem(name, line, "effective_date", f"duplicate action (first at {seen[nk]})")
-                ok = False
-            seen.setdefault(nk, f"{name}:{line}")
-            if ok:
-                r.reg.actions.append(
-                    ActionRow(
-                        row["substance"],
-                        row["jurisdiction"],
-                        row["kind"],
-                        row.get("schedule", ""),
-                        eff,
-                        end,
-                        row["citation"],
-                        row["source"],
-                        row.get("notes", ""),
-                        f"{name}:{line}",
-                        written.precision.value,
-                        code=row.get("code", ""),
-                        source_kind=source_kind,
-                        secondary_source=row.get("secondary_source", ""),
-                        why_no_primary=row.get("why_no_primary", ""),
-                    )
-                )
+            )
     _check_temporary_followed(r)
 
 
@@ -639,57 +679,53 @@ def _check_temporary_followed(r: _Reader) -> None:
 def _read_appearances(r: _Reader) -> None:
     known = r.reg.known_keys
     seen: dict[tuple[str, date, str, str, str], str] = {}
-    for path in _csv_files(r.reg, "appearances"):
-        name = path.relative_to(r.reg.directory).as_posix()
-        for line, row in r.csv_rows(path, APPEARANCE_COLUMNS):
-            if not r.required(name, line, row, APPEARANCE_COLUMNS["required"]):
-                continue
-            if not r.fits(name, line, row, LIMITS["appearances"]):
-                continue
-            ok = True
-            if row["substance"] not in known:
-                r.problem(
-                    name,
-                    line,
-                    "substance",
-                    f"appearance of an unknown substance {row['substance']!r}",
-                )
-                ok = False
-            if not PLACE.match(row["place"]):
-                r.problem(name, line, "place", f"{row['place']!r} is not a country code, EU or XX")
-                ok = False
-            if row["reporter_type"] not in ReporterType.__members__:
-                r.problem(
-                    name, line, "reporter_type", f"unknown reporter type {row['reporter_type']!r}"
-                )
-                ok = False
-            pd = r.partial(name, line, "date", row["date"])
-            if pd is None:
-                continue
-            nk = (
-                row["substance"],
-                pd.earliest,
-                pd.precision.value,
-                row["place"],
-                row["reporter_type"],
+    for name, line, row in r.complete_rows(
+        "appearances", APPEARANCE_COLUMNS, LIMITS["appearances"]
+    ):
+        ok = True
+        if row["substance"] not in known:
+            r.problem(
+                name,
+                line,
+                "substance",
+                f"appearance of an unknown substance {row['substance']!r}",
             )
-            if nk in seen:
-                r.problem(name, line, "date", f"duplicate appearance (first at {seen[nk]})")
-                ok = False
-            seen.setdefault(nk, f"{name}:{line}")
-            if ok:
-                r.reg.appearances.append(
-                    AppearanceRow(
-                        row["substance"],
-                        pd,
-                        row["place"],
-                        row["reporter_type"],
-                        row.get("reporter", ""),
-                        row["source"],
-                        row.get("notes", ""),
-                        f"{name}:{line}",
-                    )
+            ok = False
+        if not PLACE.match(row["place"]):
+            r.problem(name, line, "place", f"{row['place']!r} is not a country code, EU or XX")
+            ok = False
+        if row["reporter_type"] not in ReporterType.__members__:
+            r.problem(
+                name, line, "reporter_type", f"unknown reporter type {row['reporter_type']!r}"
+            )
+            ok = False
+        pd = r.partial(name, line, "date", row["date"])
+        if pd is None:
+            continue
+        nk = (
+            row["substance"],
+            pd.earliest,
+            pd.precision.value,
+            row["place"],
+            row["reporter_type"],
+        )
+        if nk in seen:
+            r.problem(name, line, "date", f"duplicate appearance (first at {seen[nk]})")
+            ok = False
+        seen.setdefault(nk, f"{name}:{line}")
+        if ok:
+            r.reg.appearances.append(
+                AppearanceRow(
+                    row["substance"],
+                    pd,
+                    row["place"],
+                    row["reporter_type"],
+                    row.get("reporter", ""),
+                    row["source"],
+                    row.get("notes", ""),
+                    f"{name}:{line}",
                 )
+            )
 
 
 _TomlModel = TypeVar("_TomlModel", ClassFile, UnencodedFile)
@@ -831,3 +867,63 @@ def _read_unencoded(r: _Reader) -> None:
                     where=name,
                 )
             )
+
+
+def _read_exclusions(r: _Reader) -> None:
+    """`exclusions/<jurisdiction>.csv`: substances a law names as outside its schedules.
+
+    The structure must be exactly the stated InChIKey (stereo included: the law excludes one
+    stereoisomer, dextromethorphan, where it controls another), and the day must be a day.
+    """
+    codes = _jurisdiction_codes(r)
+    seen: dict[tuple[str, str, str], str] = {}
+    for name, line, row in r.complete_rows("exclusions", EXCLUSION_COLUMNS, LIMITS["exclusions"]):
+        ok = True
+        if row["jurisdiction"] not in codes:
+            r.problem(name, line, "jurisdiction", f"unknown jurisdiction {row['jurisdiction']!r}")
+            ok = False
+        day = r.day(name, line, "in_force_by", row["in_force_by"])
+        if day is None:
+            ok = False
+        stated = row["inchikey"]
+        try:
+            ident = identity_of(parent(parse_smiles(row["smiles"])))
+        except StructureError as exc:
+            r.problem(name, line, "smiles", f"unparseable SMILES: {exc}")
+            continue
+        if not INCHIKEY.match(stated):
+            r.problem(name, line, "inchikey", f"{stated!r} is not an InChIKey")
+            ok = False
+        elif stated != ident.inchikey:
+            r.problem(
+                name,
+                line,
+                "inchikey",
+                f"stated {stated} but the structure is {ident.inchikey} "
+                "(an exclusion names one stereoisomer: the whole key must agree)",
+            )
+            ok = False
+        nk = (row["jurisdiction"], ident.inchikey, row["excluded_from"])
+        if nk in seen:
+            r.problem(name, line, "inchikey", f"duplicate exclusion (first at {seen[nk]})")
+            ok = False
+        seen.setdefault(nk, f"{name}:{line}")
+        if not ok or day is None:
+            continue
+        r.reg.exclusions.append(
+            ExclusionRow(
+                name=row["name"],
+                jurisdiction=row["jurisdiction"],
+                excluded_from=row["excluded_from"],
+                input_smiles=row["smiles"],
+                identity=ident,
+                structure_source=row["structure_source"],
+                in_force_by=day,
+                citation=row["citation"],
+                source=row["source"],
+                secondary_source=row.get("secondary_source", ""),
+                quote=row.get("quote", ""),
+                notes=row.get("notes", ""),
+                where=f"{name}:{line}",
+            )
+        )

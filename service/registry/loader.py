@@ -26,6 +26,7 @@ from service.models import (
     ClassAction,
     ClassDefinition,
     ControlAction,
+    Exclusion,
     Jurisdiction,
     Origin,
     RegistryLoad,
@@ -193,6 +194,7 @@ def _apply(session: Session, reg: Registry) -> dict[str, dict[str, int]]:
     counts["appearances"] = _sync_appearances(session, reg, key_to_id, now)
     counts["classes"] = _sync_classes(session, reg)
     counts["unencoded"] = _sync_unencoded(session, reg)
+    counts["exclusions"] = _sync_exclusions(session, reg)
     return {k: dict(v) for k, v in counts.items()}
 
 
@@ -460,4 +462,34 @@ def _sync_unencoded(session: Session, reg: Registry) -> Counter[str]:
     )
     plan = _diff(existing, wanted)
     _write(session, UnencodedLaw, plan)
+    return plan.counts
+
+
+def _sync_exclusions(session: Session, reg: Registry) -> Counter[str]:
+    """Sync the substances the law names as excluded, by (jurisdiction, InChIKey, entry)."""
+    existing = {
+        (r["jurisdiction"], r["inchikey"], r["excluded_from"]): r for r in _rows(session, Exclusion)
+    }
+    wanted = (
+        (
+            (x.jurisdiction, x.identity.inchikey, x.excluded_from),
+            {
+                "jurisdiction": x.jurisdiction,
+                "name": x.name,
+                "excluded_from": x.excluded_from,
+                "input_smiles": x.input_smiles,
+                "inchikey": x.identity.inchikey,
+                "structure_source": x.structure_source,
+                "in_force_by": x.in_force_by,
+                "citation": x.citation,
+                "source": x.source,
+                "secondary_source": x.secondary_source,
+                "quote": x.quote,
+                "notes": x.notes,
+            },
+        )
+        for x in reg.exclusions
+    )
+    plan = _diff(existing, wanted)
+    _write(session, Exclusion, plan)
     return plan.counts

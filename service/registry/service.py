@@ -137,6 +137,11 @@ def _describe(path: str, reg: Registry) -> str:
             if laws
             else "generic law known but not encoded"
         )
+    if parts[0] == "exclusions" and len(parts) == 2:
+        return (
+            f"substances named as excluded from a schedule by the law of {parts[1].upper()} "
+            "(an answer's `exclusions`, never a status)"
+        )
     return ""
 
 
@@ -153,8 +158,13 @@ def files_markdown(reg: Registry) -> str:
         f"{len(reg.appearances)} first reports, {len(reg.classes)} class definitions"
         + (
             f", {len(reg.unencoded)} generic law{'s' if len(reg.unencoded) != 1 else ''} "
-            "known but not encoded."
+            "known but not encoded"
             if reg.unencoded
+            else ""
+        )
+        + (
+            f", {len(reg.exclusions)} named exclusion{'s' if len(reg.exclusions) != 1 else ''}."
+            if reg.exclusions
             else "."
         ),
     ]

@@ -19,6 +19,7 @@ On a given day the act in force is the most recent one that is in force.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -35,6 +36,7 @@ from service.models import (
     ClassAction,
     ClassDefinition,
     ControlAction,
+    Exclusion,
     Jurisdiction,
     Substance,
     Synonym,
@@ -197,6 +199,24 @@ class UnencodedFact:
         return bool(mol.HasSubstructMatch(self.trigger))
 
 
+@dataclass(frozen=True, slots=True)
+class ExclusionFact:
+    """A substance (one stereoisomer: a full InChIKey) that the law applying in `jurisdiction`
+    names as outside `excluded_from`, shown in force by `in_force_by`. `written_in` is the
+    jurisdiction whose text says so (the UN's for the EU, which applies the UN schedules)."""
+
+    jurisdiction: str
+    written_in: str
+    name: str
+    excluded_from: str
+    smiles: str
+    inchikey: str
+    in_force_by: date
+    citation: str
+    source: str
+    quote: str
+
+
 @dataclass(slots=True)
 class Snapshot:
     """Everything the checks need, read once from the database."""
@@ -207,6 +227,7 @@ class Snapshot:
     substances: list[SubstanceFact]
     classes: list[ClassFact]
     unencoded: list[UnencodedFact] = field(default_factory=list)
+    exclusions: dict[str, list[ExclusionFact]] = field(default_factory=dict)
 
     @classmethod
     def from_session(cls, session: Session) -> Snapshot:
@@ -306,6 +327,27 @@ class Snapshot:
             )
             for u in session.execute(select(UnencodedLaw).order_by(col(UnencodedLaw.key))).scalars()
         ]
+        exclusions: dict[str, list[ExclusionFact]] = defaultdict(list)
+        for x in session.execute(
+            select(Exclusion).order_by(col(Exclusion.jurisdiction), col(Exclusion.id))
+        ).scalars():
+            fact = ExclusionFact(
+                jurisdiction=x.jurisdiction,
+                written_in=x.jurisdiction,
+                name=x.name,
+                excluded_from=x.excluded_from,
+                smiles=x.input_smiles,
+                inchikey=x.inchikey,
+                in_force_by=x.in_force_by,
+                citation=x.citation,
+                source=x.source,
+                quote=x.quote,
+            )
+            exclusions[x.inchikey].append(fact)
+            for heir in heirs.get(x.jurisdiction, ()):
+                exclusions[x.inchikey].append(
+                    replace(fact, jurisdiction=heir, citation=f"{x.jurisdiction}: {x.citation}")
+                )
         return cls(
             digest=last.digest if last else None,
             jurisdictions={j.code: j.name for j in juris},
@@ -313,7 +355,27 @@ class Snapshot:
             substances=facts,
             classes=classes,
             unencoded=unencoded,
+            exclusions=dict(exclusions),
         )
+
+    def excluded_smiles(self, name: str, loose: Callable[[str], str]) -> str | None:
+        """The structure of a substance the law names as excluded, by that name compared
+        with `loose` (case, spaces and dashes aside), or None."""
+        wanted = loose(name)
+        for facts in self.exclusions.values():
+            for x in facts:
+                if loose(x.name) == wanted:
+                    return x.smiles
+        return None
+
+    def exclusions_of(self, inchikey: str, jurisdiction: str, on: date) -> list[ExclusionFact]:
+        """What the law of a jurisdiction excludes this exact structure from, in force on a day
+        (an exclusion is known only from the day its text shows it)."""
+        return [
+            x
+            for x in self.exclusions.get(inchikey, ())
+            if x.jurisdiction == jurisdiction and x.in_force_by <= on
+        ]
 
     def classes_in_force(self, jurisdiction: str, on: date) -> list[tuple[ClassFact, Act]]:
         """Class definitions of a jurisdiction in force on a day, with the act keeping each."""

@@ -196,3 +196,79 @@ def test_u_47700_is_in_the_1961_convention_and_so_in_eu_law(real_client: TestCli
     assert got == dict.fromkeys(ALL, "controlled")
     un = next(v for v in body["verdicts"] if v["jurisdiction"] == "UN")
     assert un["substance"]["schedule"] == "1961 Schedule I"
+
+
+def _verdicts(client: TestClient, structure: str, **extra: object) -> dict[str, dict]:
+    body = client.post("/check", json={"structure": structure, **extra}).json()
+    return {v["jurisdiction"]: v for v in body["verdicts"]}
+
+
+def test_dextromethorphan_carries_the_conventions_exclusion(real_client: TestClient) -> None:
+    """Not matched to levomethorphan, and the answer says why: the 1961 Convention names it as
+    excluded, in the UN and in the EU, which applies the UN schedules."""
+    by = _verdicts(real_client, CASES[5][1])
+    for code in ("UN", "EU"):
+        assert by[code]["status"] == "lookalike"  # an exclusion never changes the status
+        (x,) = by[code]["exclusions"]
+        assert x["name"] == "Dextromethorphan" and x["written_in"] == "UN"
+        assert "Schedule I" in x["excluded_from"] and x["in_force_by"] == "2012-05-24"
+    assert by["EU"]["exclusions"][0]["citation"].startswith("UN: ")
+    # China controls it: nothing excluded there; the US and UK texts saying so were not read
+    assert by["CN"]["status"] == "controlled"
+    assert all("exclusions" not in by[c] for c in ("CN", "US", "UK"))
+
+
+def test_the_mirror_image_of_an_exclusion_is_not_excluded(real_client: TestClient) -> None:
+    """Levomethorphan shares dextromethorphan's skeleton and is controlled: no exclusion."""
+    by = _verdicts(real_client, CASES[7][1])
+    assert all(v["status"] == "controlled" for c, v in by.items() if c != "CN")
+    assert all("exclusions" not in v for v in by.values())
+
+
+def test_naloxone_is_excluded_from_the_us_opiates_by_name(real_client: TestClient) -> None:
+    by = _verdicts(real_client, "naloxone")
+    (x,) = by["US"]["exclusions"]
+    assert x["name"] == "Naloxone" and x["excluded_from"].startswith("Schedule II, 21 CFR 1308.12(b)(1)")
+    assert x["source"].startswith("https://www.ecfr.gov/")
+    assert by["US"]["status"] != "controlled"
+    assert all("exclusions" not in by[c] for c in ("UN", "EU", "UK", "CN"))
+
+
+def test_an_exclusion_is_known_from_the_day_its_text_shows_it(real_client: TestClient) -> None:
+    """Samidorphan left the US schedules by a rule effective 19 April 2021."""
+    before = _verdicts(real_client, "samidorphan", as_of="2021-04-18", jurisdictions=["US"])
+    after = _verdicts(real_client, "samidorphan", as_of="2021-04-19", jurisdictions=["US"])
+    assert "exclusions" not in before["US"]
+    assert after["US"]["exclusions"][0]["citation"].startswith("86 FR 20284")
+
+
+def test_a_name_only_a_legal_text_gives_is_read(real_client: TestClient) -> None:
+    """'Dextrorphan' is no registry name and no approved drug: the exclusion names it."""
+    body = real_client.post("/check", json={"structure": "Dextrorphan", "jurisdictions": ["UN"]}).json()
+    assert body["interpreted_as"]["by"] == "law"
+    assert body["inchikey"] == "JAQUASYNZVUNQP-PVAVHDDUSA-N"
+    assert body["verdicts"][0]["exclusions"][0]["name"] == "Dextrorphan"
+
+
+def _exclusion_rows() -> list[dict[str, str]]:
+    import csv
+
+    from service.paths import schedules_dir
+
+    rows = []
+    for path in sorted((schedules_dir() / "exclusions").glob("*.csv")):
+        rows += list(csv.DictReader(path.open(encoding="utf-8")))
+    return rows
+
+
+@pytest.mark.parametrize(
+    "row", _exclusion_rows(), ids=lambda r: f"{r['jurisdiction']}-{r['name']}"
+)
+def test_no_excluded_structure_is_controlled_where_it_is_excluded(
+    real_client: TestClient, row: dict[str, str]
+) -> None:
+    """No contradiction: what a law names as excluded, the registry does not find controlled
+    there (by its own act or a class), and the verdict carries the exclusion."""
+    (v,) = _verdicts(real_client, row["smiles"], jurisdictions=[row["jurisdiction"]]).values()
+    assert v["status"] not in CONTROLLED, v.get("substance") or v.get("class_match")
+    assert row["citation"] in {x["citation"] for x in v["exclusions"]}

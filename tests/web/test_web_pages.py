@@ -447,3 +447,19 @@ def test_check_page_csv_names_an_unencoded_generic_law_by_key(web_client: TestCl
     rows = {x["jurisdiction"]: x for x in csv.DictReader(io.StringIO(r.text))}
     assert rows["UK"]["status"] == "lookalike" and rows["UK"]["caveats"] == "uk-fentanyl-generic"
     assert rows["US"]["status"] == "controlled" and rows["US"]["caveats"] == ""
+
+
+def test_check_page_says_where_the_law_excludes_the_query(web_client: TestClient) -> None:
+    page = web_client.get(
+        "/check-page", params={"structures": "dextromethorphan", "jurisdiction": ["UN", "CN"]}
+    ).text
+    # one line in the UN's cell, none in China's, which controls it
+    assert page.count('class="sub exclusion"') == 1
+    assert "expressly excluded here: the law names Dextromethorphan as outside 1961 Schedule I" in page
+    r = web_client.get(
+        "/check-page",
+        params={"structures": "dextromethorphan", "jurisdiction": ["UN", "CN"], "format": "csv"},
+    )
+    rows = {x["jurisdiction"]: x for x in csv.DictReader(io.StringIO(r.text))}
+    assert rows["UN"]["excluded_by"].startswith("Single Convention on Narcotic Drugs, 1961")
+    assert rows["CN"]["status"] == "controlled" and rows["CN"]["excluded_by"] == ""
