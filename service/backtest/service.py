@@ -666,7 +666,7 @@ def opioid_like(
         top_k=1,
     )
     rows: list[dict[str, Any]] = []
-    pairs = flagged = resembling = 0
+    pairs = flagged = resembling = excluded = excluded_flagged = 0
     for name in names:
         drug = named(name)
         if drug is None:
@@ -678,12 +678,17 @@ def opioid_like(
                 cells[v.jurisdiction] = v.status.value
                 continue
             pairs += 1
+            # the law of J names this very drug as outside a schedule (today's registry)
+            named_out = bool(snapshot.exclusions_of(result.inchikey, v.jurisdiction, as_of))
+            excluded += named_out
+            mark = " †" if named_out else ""
             if v.reasons:
                 flagged += 1
+                excluded_flagged += named_out
                 resembling += any(r != "controlled_elsewhere" for r in v.reasons)
-                cells[v.jurisdiction] = f"{v.status.value} ({', '.join(v.reasons)})"
+                cells[v.jurisdiction] = f"{v.status.value} ({', '.join(v.reasons)}){mark}"
             else:
-                cells[v.jurisdiction] = v.status.value
+                cells[v.jurisdiction] = f"{v.status.value}{mark}"
         rows.append({"name": name.capitalize(), "chembl_id": drug.chembl_id, "cells": cells})
     return {
         "codes": codes,
@@ -694,6 +699,9 @@ def opioid_like(
         # flagged by a structural signal, not only because another jurisdiction lists the drug
         "resembling": resembling,
         "resembling_rate": resembling / pairs if pairs else None,
+        # pairs where the jurisdiction's law names the drug as excluded, and those flagged
+        "excluded": excluded,
+        "excluded_flagged": excluded_flagged,
     }
 
 

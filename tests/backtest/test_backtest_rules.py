@@ -355,3 +355,9 @@ def test_opioid_like_drugs_are_counted_where_they_are_not_controlled() -> None:
     assert got["rate"] == pytest.approx(got["flagged"] / got["pairs"])
     assert got["resembling"] <= got["flagged"]
 
+    # the US excludes naloxone and nalbuphine from its opiates by name (21 CFR 1308.12(b)(1)):
+    # those two pairs are marked, both flagged; loperamide is excluded nowhere
+    assert rows["Naloxone"]["US"].endswith(" †") and rows["Nalbuphine"]["US"].endswith(" †")
+    assert not any(v.endswith("†") for v in rows["Loperamide"].values())
+    assert not rows["Naloxone"]["UN"].endswith("†")
+    assert (got["excluded"], got["excluded_flagged"]) == (2, 2)

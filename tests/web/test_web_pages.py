@@ -463,3 +463,13 @@ def test_check_page_says_where_the_law_excludes_the_query(web_client: TestClient
     rows = {x["jurisdiction"]: x for x in csv.DictReader(io.StringIO(r.text))}
     assert rows["UN"]["excluded_by"].startswith("Single Convention on Narcotic Drugs, 1961")
     assert rows["CN"]["status"] == "controlled" and rows["CN"]["excluded_by"] == ""
+
+
+def test_substance_page_says_where_the_law_excludes_it(web_client: TestClient) -> None:
+    sid = web_client.get("/substances", params={"q": "dextromethorphan"}).json()["data"][0]["id"]
+    text = web_client.get(f"/s/{sid}").text
+    # the UN's Schedule I footnote, in the UN's cell and in the EU's, which applies it
+    assert text.count('class="sub exclusion"') == 2
+    assert "expressly excluded from 1961 Schedule I" in text
+    sid = web_client.get("/substances", params={"q": "levomethorphan"}).json()["data"][0]["id"]
+    assert 'class="sub exclusion"' not in web_client.get(f"/s/{sid}").text
