@@ -447,6 +447,8 @@ def screen(
     for code, n in data["flagged"].items():
         caveats = data["caveats"].get(code, 0)
         note = f" ({caveats} may be controlled under an unencoded generic law)" if caveats else ""
+        if excluded := data.get("excluded", {}).get(code, 0):
+            note += f" ({excluded} named by its law as excluded from a schedule)"
         err.print(f"  {code}: {n} flagged{note}", highlight=False)
 
 

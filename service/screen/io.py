@@ -75,7 +75,8 @@ def count_records(path: Path) -> int | None:
 
 def schema(codes: tuple[str, ...]) -> pa.Schema:
     """The output schema: identity columns, six columns per jurisdiction, then one caveats
-    column per jurisdiction (added later, so last: the earlier columns keep their places)."""
+    column per jurisdiction and one exclusions column per jurisdiction (each added later, so
+    last: the earlier columns keep their places)."""
     fields = [
         pa.field("row", pa.int64(), nullable=False),
         pa.field("id", pa.string()),
@@ -96,6 +97,9 @@ def schema(codes: tuple[str, ...]) -> pa.Schema:
     # keys of the unencoded generic laws whose core the record has, where its status there is
     # neither controlled nor controlled_by_class (the check's `caveats`), joined by commas
     fields += [pa.field(f"{code}_caveats", pa.string()) for code in codes]
+    # citations of the legal texts that name the record (this stereoisomer) as excluded from a
+    # schedule there, where it is not controlled (the check's `exclusions`), joined by " ; "
+    fields += [pa.field(f"{code}_excluded_by", pa.string()) for code in codes]
     return pa.schema(fields)
 
 
@@ -121,6 +125,7 @@ def table(
             data[f"{code}_nearest"],
             data[f"{code}_similarity"],
             data[f"{code}_caveats"],
+            data[f"{code}_excluded_by"],
         )
         for code in codes
     ]
@@ -141,7 +146,17 @@ def table(
             continue
         smiles[i], keys[i] = result.smiles, result.inchikey
         verdicts = {v.jurisdiction: v for v in result.verdicts}
-        for code, status, match, citation, reasons, nearest, similarity, caveats in per_code:
+        for (
+            code,
+            status,
+            match,
+            citation,
+            reasons,
+            nearest,
+            similarity,
+            caveats,
+            excluded,
+        ) in per_code:
             v = verdicts.get(code)
             if v is None:
                 continue
@@ -154,6 +169,7 @@ def table(
                 match[i], citation[i] = f"{cm.key} clauses {clauses}", cm.citation
             reasons[i] = ",".join(v.reasons) or None
             caveats[i] = ",".join(c.key for c in v.caveats) or None
+            excluded[i] = " ; ".join(x.citation for x in v.exclusions) or None
             if v.neighbors:
                 nearest[i] = v.neighbors[0].name
                 similarity[i] = float(v.neighbors[0].similarity)

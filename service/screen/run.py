@@ -42,7 +42,8 @@ from service.errors import AnalogwatchError
 from service.registry.snapshot import Snapshot
 from service.screen import io
 
-MANIFEST_VERSION = 2  # 2: rows gained the caveats columns (parts of 1 have the old schema)
+# 2: rows gained the caveats columns, 3: the excluded_by columns (older parts have the old schema)
+MANIFEST_VERSION = 3
 SCATTER_TIMEOUT_S = 120  # broadcasting the registry snapshot to every worker
 Chunk = tuple[int, int, list[Item]]  # (chunk number, first row, records)
 Part = tuple[int, pa.Table]  # (chunk number, its output rows): what a worker sends back
@@ -71,6 +72,8 @@ class ScreenSummary:
     errors: int = 0
     flagged: dict[str, int] = field(default_factory=dict)
     caveats: dict[str, int] = field(default_factory=dict)  # rows with a caveat, per jurisdiction
+    # rows the law of the jurisdiction names as excluded from a schedule, per jurisdiction
+    excluded: dict[str, int] = field(default_factory=dict)
     chunks: int = 0
     chunks_skipped: int = 0
     seconds: float = 0.0
@@ -92,6 +95,7 @@ class ScreenSummary:
             "errors": self.errors,
             "flagged": self.flagged,
             "caveats": self.caveats,
+            "excluded": self.excluded,
             "chunks": self.chunks,
             "chunks_skipped": self.chunks_skipped,
             "screened": self.screened,
@@ -422,6 +426,7 @@ def run_screen(
         engine=job.engine,
         flagged=dict.fromkeys(codes, 0),
         caveats=dict.fromkeys(codes, 0),
+        excluded=dict.fromkeys(codes, 0),
     )
 
     if job.engine == "dask":
@@ -465,9 +470,15 @@ def run_screen(
 
 
 def _tally(summary: ScreenSummary, codes: tuple[str, ...]) -> None:
-    """Count rows, errors, flagged compounds and caveats from the output, streaming its batches."""
+    """Count rows, errors, flagged compounds, caveats and exclusions from the output, streaming
+    its batches."""
     pf = pq.ParquetFile(summary.out)
-    columns = ["error"] + [f"{c}_status" for c in codes] + [f"{c}_caveats" for c in codes]
+    columns = (
+        ["error"]
+        + [f"{c}_status" for c in codes]
+        + [f"{c}_caveats" for c in codes]
+        + [f"{c}_excluded_by" for c in codes]
+    )
     # counted in Arrow's buffers: a Python object per cell of a 65,536-row batch raised the
     # peak memory of every screen past that size by tens of megabytes
     for batch in pf.iter_batches(columns=columns, batch_size=65_536):
@@ -480,3 +491,5 @@ def _tally(summary: ScreenSummary, codes: tuple[str, ...]) -> None:
             summary.flagged[c] += len(status) - status.null_count - quiet
             caveats = batch.column(len(codes) + i)
             summary.caveats[c] += len(caveats) - caveats.null_count
+            excluded = batch.column(2 * len(codes) + i)
+            summary.excluded[c] += len(excluded) - excluded.null_count

@@ -18,6 +18,7 @@ KNOWN = [
     ("CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1", "fentanyl"),
     ("CCCC(=O)N(c1ccc(Cl)cc1)C1CCN(CCc2ccccc2)CC1", "p-chloro-butyrfentanyl"),
     ("CN(C)C1CCCCC1N(C)C(=O)c1ccc(Cl)c(Cl)c1", "U-47700"),
+    ("COc1ccc2c(c1)[C@]13CCCC[C@@H]1[C@H](C2)N(C)CC3", "dextromethorphan"),
 ]
 BAD = [("not_a_smiles", "bad-syntax"), ("C1CC", "bad-ring"), ("[Na+].[Cl-]", "bad-inorganic")]
 
@@ -40,7 +41,8 @@ def library_records() -> list[tuple[str, str]]:
     assert spec and spec.loader
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    records = [(s, f"gen-{i}") for i, s in enumerate(mod.generate(110, seed=5))]
+    # 109 generated + 4 known + 3 bad = 116 records
+    records = [(s, f"gen-{i}") for i, s in enumerate(mod.generate(109, seed=5))]
     records[10:10] = KNOWN
     records[40:40] = BAD[:2]
     records.append(BAD[2])

@@ -50,7 +50,18 @@ def test_one_row_per_record_with_verdicts_and_reasons(
     assert fentanyl["UK_status"] == "controlled" and fentanyl["UK_caveats"] is None
     assert analog["US_caveats"] is None  # a caveat is for the law's own jurisdiction
     codes = sorted(summary.flagged)
-    assert table.column_names[-len(codes) :] == [f"{c}_caveats" for c in codes]  # added last
+    # added later, so last: caveats, then exclusions
+    assert table.column_names[-2 * len(codes) :] == [f"{c}_caveats" for c in codes] + [
+        f"{c}_excluded_by" for c in codes
+    ]
+    # the 1961 Convention names dextromethorphan as excluded (so the EU, which applies it);
+    # China controls it
+    dxm = rows["dextromethorphan"]
+    assert dxm["UN_excluded_by"].startswith("Single Convention on Narcotic Drugs, 1961")
+    assert dxm["EU_excluded_by"].startswith("UN: Single Convention")
+    assert dxm["CN_status"] == "controlled" and dxm["CN_excluded_by"] is None
+    assert fentanyl["UN_excluded_by"] is None
+    assert summary.excluded["UN"] == summary.excluded["EU"] == 1 and summary.excluded["CN"] == 0
     assert summary.caveats["US"] == 0 < summary.caveats["UK"]
     assert summary.caveats["UK"] == sum(r["UK_caveats"] is not None for r in rows.values())
     assert rows["bad-syntax"]["error"].startswith("SMILES does not parse")
