@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from service.backtest import service
+from service.check import service as check
 from service.registry.snapshot import Snapshot
 from service.templating import markdown_templates
 
@@ -93,6 +94,18 @@ def write_analysis(
         "elsewhere_codes": list(curve[0]["combined"]) if curve else [],
         "goal_recall": GOAL_RECALL,
         "goal_false_alarm": GOAL_FALSE_ALARM,
+        "contains": {
+            "min_atoms": check.CONTAINS_MIN_ATOMS,
+            "min_share": check.CONTAINS_MIN_SHARE,
+            "min_similarity": check.CONTAINS_MIN_SIMILARITY,
+            "candidates": check.CONTAINS_CANDIDATES,
+            "alone": service.flagged_only_by(
+                run,
+                "contains_controlled",
+                threshold=default_threshold,
+                elsewhere_threshold=elsewhere_threshold,
+            ),
+        },
         "n_background": run.n_background,
         "n_dates": len(run.dates),
         "n_trials": len(run.trials),

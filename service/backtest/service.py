@@ -83,6 +83,7 @@ SIGNALS = (
     "controlled_elsewhere",
     "similar_elsewhere",
     "class_elsewhere",
+    "contains_controlled",
 )
 """The signals that count as a warning (plus ``controlled``: an isomer entry already listed)."""
 
@@ -603,6 +604,24 @@ def flagged_background(
     return sorted(out, key=lambda r: (-len(r["jurisdictions"]), r["name"]))
 
 
+def flagged_only_by(
+    run: Run, signal: str, *, threshold: float, elsewhere_threshold: float = DEFAULT_ELSEWHERE
+) -> int:
+    """Background drugs that one signal flags today in some jurisdiction where no other does."""
+    alone = np.zeros(run.n_background, dtype=bool)
+    for c in run.codes:
+        masks = run.background[(run.as_of, c)].signal_masks(threshold, elsewhere_threshold)
+        mine = masks.get(signal)
+        if mine is None:
+            continue
+        others = np.zeros(run.n_background, dtype=bool)
+        for sig, fired in masks.items():
+            if sig != signal:
+                others |= fired
+        alone |= mine & ~others
+    return int(alone.sum())
+
+
 OPIOID_LIKE = (
     "LOPERAMIDE",
     "HALOPERIDOL",
@@ -808,6 +827,8 @@ def _why(tr: Trial, threshold: float, elsewhere_threshold: float) -> str:
         parts.append(f"controlled later by the class definition {r.class_key}, not in force at t")
     elif not v.fixed:
         parts.append("no class definition in force covers or nearly covers it")
+    if "contains_controlled" not in v.fixed:
+        parts.append("it contains no substance controlled at t whole")
     return "; ".join(parts)
 
 

@@ -135,6 +135,19 @@ class WatchIndex:
             self._classes[on] = found
         return found
 
+    def controlled_anywhere_positions(self, on: Any) -> frozenset[int]:
+        """Positions of substances controlled on a day in any jurisdiction; cached."""
+        key = ("*", on)  # "*": no jurisdiction code is it
+        found = self._controlled.get(key)
+        if found is None:
+            found = frozenset(
+                i for i, s in enumerate(self.snapshot.substances) if _jurisdictions_in_force(s, on)
+            )
+            if len(self._controlled) > 4096:
+                self._controlled.clear()
+            self._controlled[key] = found
+        return found
+
     def controlled_elsewhere_positions(self, jurisdiction: str, on: Any) -> frozenset[int]:
         """Positions of substances controlled on a day in some jurisdiction other than J; cached."""
         key = ("~" + jurisdiction, on)  # "~": no jurisdiction code starts with it

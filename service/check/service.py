@@ -18,9 +18,11 @@ Per jurisdiction J and as-of date d, in this order:
    jurisdiction on d, or it is a near miss of a class definition of J in force on d, or
    it is at least `elsewhere_threshold`-similar to another substance controlled in some
    other jurisdiction on d, or it is a member or near miss of a class definition of
-   another jurisdiction in force on d. `reasons` lists which (`similarity`,
-   `controlled_elsewhere`, `class_near_miss`, `similar_elsewhere`, `class_elsewhere`), and
-   `why` says, per reason, what it points to, where and since when.
+   another jurisdiction in force on d, or it contains whole a substance controlled in some
+   jurisdiction on d (that substance with atoms added: see CONTAINS_*). `reasons` lists
+   which (`similarity`, `controlled_elsewhere`, `class_near_miss`, `similar_elsewhere`,
+   `class_elsewhere`, `contains_controlled`), and `why` says, per reason, what it points
+   to, where and since when.
 4. `not_flagged` — none of these.
 
 A `lookalike` or `not_flagged` verdict for a structure with the core of a generic law of J
@@ -85,6 +87,15 @@ from service.registry.snapshot import (
 )
 
 STATUSES = tuple(Status)
+# `contains_controlled`: the query contains whole a substance controlled somewhere on the day,
+# one of the CONTAINS_CANDIDATES most similar to it (at least CONTAINS_MIN_SIMILARITY: a shared
+# pharmacophore, not a chance embedding of a chain in a ring system), of at least
+# CONTAINS_MIN_ATOMS heavy atoms and CONTAINS_MIN_SHARE of the query's. Chosen on the backtest
+# (docs/backtest.md, "Containment"): MT-45 contains lefetamine, desmetramadol tapentadol.
+CONTAINS_MIN_ATOMS = 12
+CONTAINS_MIN_SHARE = 0.6
+CONTAINS_MIN_SIMILARITY = 0.25
+CONTAINS_CANDIDATES = 10
 DEFAULT_TOP_K = 5
 DEFAULT_THRESHOLD: float = Settings.model_fields["similarity_threshold"].default
 DEFAULT_ELSEWHERE_THRESHOLD: float = Settings.model_fields["elsewhere_threshold"].default
@@ -422,6 +433,15 @@ def check_parsed(
 
     may_match = search.may_match
 
+    # the largest substance controlled anywhere on the day that the query contains whole,
+    # asked once and only when some verdict is not controlled
+    container: list[tuple[SubstanceFact, float, int, int] | None] = []
+
+    def contained() -> tuple[SubstanceFact, float, int, int] | None:
+        if not container:
+            container.append(contained_controlled(index, search, parsed.mol, day, own))
+        return container[0]
+
     # what each candidate identity is controlled by, per jurisdiction, on the day
     controlled_here: dict[str, tuple[SubstanceFact, Any]] = {}
     # where the law lists this very stereoisomer apart (LAAM beside alphacetylmethadol, which
@@ -565,6 +585,10 @@ def check_parsed(
         if classes_elsewhere:
             reasons.append("class_elsewhere")
             why += classes_elsewhere
+        inside = contained()
+        if inside is not None:
+            reasons.append("contains_controlled")
+            why.append(_containment(inside, day))
         verdicts.append(
             Verdict(
                 jurisdiction=code,
@@ -627,6 +651,63 @@ def _listed_later(candidates: list[SubstanceFact], code: str, day: date) -> List
         if first is not None and first.kind == "listed_by" and first.effective_date > day:
             return ListedLater(name=s.name, key=s.key, **first.as_dict())
     return None
+
+
+def contained_controlled(
+    index: WatchIndex,
+    search: Any,
+    mol: Any,
+    day: date,
+    own: frozenset[int] = frozenset(),
+    *,
+    min_atoms: int = CONTAINS_MIN_ATOMS,
+    min_share: float = CONTAINS_MIN_SHARE,
+    min_similarity: float = CONTAINS_MIN_SIMILARITY,
+    candidates: int = CONTAINS_CANDIDATES,
+) -> tuple[SubstanceFact, float, int, int] | None:
+    """(substance, similarity, its heavy atoms, the query's) of the largest substance controlled
+    anywhere on the day that the query contains whole, among its most similar, or None.
+
+    `search` is the query's `SearchQuery`; `own` the positions of the query's own identity.
+    The parameters are the service's (`CONTAINS_*`); `bench/containment_scan.py` varies them.
+    """
+    n = mol.GetNumHeavyAtoms()
+    if n <= min_atoms:
+        return None
+    allowed = index.controlled_anywhere_positions(day)
+    best: tuple[SubstanceFact, float, int, int] | None = None
+    for h in search.nearest(candidates, allowed - own if own else allowed):
+        if h.similarity < min_similarity:
+            break  # most similar first: the rest are less similar still
+        s = index.by_id[h.substance_id]
+        size = s.mol.GetNumHeavyAtoms()
+        if not min_atoms <= size < n or size < min_share * n:
+            continue
+        if best is not None and size <= best[2]:
+            continue
+        if s.stereo == "exact":
+            # the law names one stereoisomer (levorphanol, not dextrorphan): only that one
+            # counts, and a racemate listed beside its enantiomers adds nothing of its own
+            if "@" not in s.smiles:
+                continue
+            inside = mol.HasSubstructMatch(s.mol, useChirality=True)
+        else:
+            inside = mol.HasSubstructMatch(s.mol)
+        if inside:
+            best = (s, round(h.similarity, 4), size, n)
+    return best
+
+
+def _containment(inside: tuple[SubstanceFact, float, int, int], day: date) -> Evidence:
+    s, similarity, size, n = inside
+    return Evidence(
+        signal="contains_controlled",
+        name=s.name,
+        key=s.key,
+        similarity=similarity,
+        detail=f"contained whole in the query: {size} of the query's {n} heavy atoms",
+        where=[_place(a) for a in sorted(s.controlled_anywhere(day), key=lambda a: a.jurisdiction)],
+    )
 
 
 def _exclusion(x: ExclusionFact) -> ExclusionOut:

@@ -43,10 +43,13 @@ Reason = Literal[
     "class_near_miss",
     "similar_elsewhere",
     "class_elsewhere",
+    "contains_controlled",
 ]
 """Why a lookalike is flagged. The first three are the original signals; `similar_elsewhere`
-(resembles a substance controlled in another jurisdiction) and `class_elsewhere` (a member or
-near miss of a class law in force in another jurisdiction) were added after them."""
+(resembles a substance controlled in another jurisdiction), `class_elsewhere` (a member or
+near miss of a class law in force in another jurisdiction) and `contains_controlled` (the query
+is a substance controlled somewhere with atoms added: it contains that substance whole) were
+added after them."""
 
 
 class _Frozen(BaseModel):
@@ -149,7 +152,9 @@ class Evidence(_Frozen):
         default=None, description="Tanimoto similarity to the listed substance (similarity signals)"
     )
     detail: str | None = Field(
-        default=None, description="for a class: `member`, or the clause the query fails"
+        default=None,
+        description="for a class: `member`, or the clause the query fails; for "
+        "`contains_controlled`: how much of the query the contained substance is",
     )
     where: list[Place] = Field(description="jurisdictions controlling it on the day, with dates")
 

@@ -15,7 +15,9 @@ nor by a class definition in force) and that is
 * ``similar_elsewhere`` — at least the check's `elsewhere_threshold` similar to a substance
   controlled in another jurisdiction on that date, or
 * ``class_elsewhere`` — a member or near miss of a class definition of another
-  jurisdiction in force on that date.
+  jurisdiction in force on that date, or
+* ``contains_controlled`` — it contains whole a substance controlled somewhere on that
+  date (the substance plus added atoms; see the check).
 
 The statuses come from the check engine (:func:`service.check.service.check_parsed`) so a
 report row and a check of the same compound on the same day agree; the report adds class
@@ -79,6 +81,7 @@ REASONS = (
     "class_near_miss",
     "similar_elsewhere",
     "class_elsewhere",
+    "contains_controlled",
 )
 """Every reason the check gives for a lookalike, in the order a row lists them."""
 CSV_COLUMNS = (

@@ -193,10 +193,17 @@ def test_recall_lead_time_and_false_alarms_match_a_hand_count() -> None:
     miss = us["misses"][0]
     assert miss["nearest"]["name"] == "fentanyl"
     assert miss["nearest"]["similarity"] == pytest.approx(sim(MT45, FENTANYL), abs=1e-4)
-    # at a threshold above every similarity nothing is warned and nothing is a false alarm
+    # containment has no threshold: butyrfentanyl is fentanyl with a CH2 added, and so is the
+    # background's valerylfentanyl with two; acetylfentanyl is smaller than fentanyl
+    assert us["signals"]["contains_controlled"]["n_fired"] == 1
+    # at a threshold above every similarity only containment warns
     high = bt.summarize(run, threshold=0.99)["jurisdictions"][0]
-    assert (high["n_warned"], high["recall"], high["false_alarm_rate"]) == (0, 0.0, 0.0)
-    assert high["median_lead_months"] is None
+    assert (high["n_warned"], high["recall"], high["false_alarm_rate"]) == (1, 0.3333, 0.5)
+    assert [w["name"] for w in high["warned"]] == ["butyrfentanyl"]
+    assert high["median_lead_months"] == round(182 / DAYS_PER_MONTH, 1)
+    # without it, nothing is warned and nothing is a false alarm
+    others = frozenset(bt.SIGNALS) - {"contains_controlled"}
+    assert not any(tr.verdict.warned(0.99, 0.99, others) for tr in run.trials)
 
 
 def test_control_elsewhere_before_t_is_a_signal() -> None:
@@ -266,7 +273,8 @@ def test_a_class_law_in_force_elsewhere_is_a_signal() -> None:
     snap = registry([fent, valeryl], [frs("2018-02-06")])
     run = bt.run(snap, as_of=AS_OF, background=[], jurisdictions=["CN"])
     tr = trial(run, "valerylfentanyl", "CN")
-    assert tr.verdict.fixed == ("class_elsewhere",)
+    # (and it is fentanyl with two carbons added: it contains fentanyl whole)
+    assert tr.verdict.fixed == ("class_elsewhere", "contains_controlled")
     assert tr.verdict.warned(0.99, 0.99)
     assert not tr.verdict.warned(0.99, 0.99, bt.ORIGINAL_SIGNALS)
 
@@ -317,18 +325,27 @@ def test_the_flagged_background_names_each_drug_its_signals_and_what_it_resemble
     run = bt.run(snap, as_of=AS_OF, background=bg, jurisdictions=["US", "CN"])
     threshold = 0.40
     flagged = bt.flagged_background(run, threshold=threshold, elsewhere_threshold=0.99)
-    # valerylfentanyl resembles fentanyl, controlled in the US only: similarity there; aspirin
-    # resembles nothing
+    # valerylfentanyl resembles fentanyl, controlled in the US only: similarity there; and it
+    # holds fentanyl whole, wherever asked (contains_controlled); aspirin resembles nothing
     assert [d["name"] for d in flagged] == ["Drug1"]
     assert flagged[0]["chembl_id"] == "CHEMBL1"
-    assert flagged[0]["jurisdictions"] == {"US": ["similarity"]}
+    assert flagged[0]["jurisdictions"] == {
+        "CN": ["contains_controlled"],
+        "US": ["similarity", "contains_controlled"],
+    }
     assert flagged[0]["nearest"] == [f"fentanyl ({sim(VALERYLFENTANYL, FENTANYL):.2f}, US)"]
     # the list is the today false-alarm rate's numerator
     assert run.background[(AS_OF, "US")].rate(threshold, 0.99) == 0.5
     # in China the same resemblance is to a substance controlled elsewhere
     elsewhere = bt.flagged_background(run, threshold=0.99, elsewhere_threshold=threshold)
-    assert elsewhere[0]["jurisdictions"] == {"CN": ["similar_elsewhere"]}
-    assert bt.flagged_background(run, threshold=0.99, elsewhere_threshold=0.99) == []
+    assert elsewhere[0]["jurisdictions"] == {
+        "CN": ["similar_elsewhere", "contains_controlled"],
+        "US": ["contains_controlled"],
+    }
+    (alone,) = bt.flagged_background(run, threshold=0.99, elsewhere_threshold=0.99)
+    assert alone["jurisdictions"] == {"CN": ["contains_controlled"], "US": ["contains_controlled"]}
+    assert bt.flagged_only_by(run, "contains_controlled", threshold=0.99, elsewhere_threshold=0.99) == 1
+    assert bt.flagged_only_by(run, "contains_controlled", threshold=threshold) == 0
 
 
 def test_opioid_like_drugs_are_counted_where_they_are_not_controlled() -> None:

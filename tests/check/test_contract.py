@@ -81,7 +81,7 @@ def test_recording_covers_every_status() -> None:
 # are additive: with them taken out every answer is the recording, byte for byte, and no
 # status moved. Which pinned verdicts gained which reason is pinned here too, so a change
 # in the new signals is as visible as a change in the old ones.
-NEW_REASONS = ("similar_elsewhere", "class_elsewhere")
+NEW_REASONS = ("similar_elsewhere", "class_elsewhere", "contains_controlled")
 ADDED_REASONS: dict[str, dict[str, list[str]]] = {
     "controlled": {"CN": ["similar_elsewhere"]},
     "controlled_salt_by_name": {
@@ -89,7 +89,10 @@ ADDED_REASONS: dict[str, dict[str, list[str]]] = {
         "UK": ["similar_elsewhere"],
         "UN": ["similar_elsewhere"],
     },
-    "lookalike": {"US": ["similar_elsewhere"], "CN": ["similar_elsewhere"]},
+    "lookalike": {
+        "US": ["similar_elsewhere", "contains_controlled"],
+        "CN": ["similar_elsewhere", "contains_controlled"],
+    },
     "class_near_miss": {"US": ["class_elsewhere"]},
 }
 

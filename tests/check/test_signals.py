@@ -33,8 +33,13 @@ def test_a_class_law_and_a_listing_elsewhere_warn_in_the_eu(real_index: WatchInd
     assert (v["US"].status, v["CN"].status) == ("controlled_by_class", "controlled_by_class")
     eu = v["EU"]
     assert eu.status == "lookalike"
-    assert eu.reasons == ["similarity", "similar_elsewhere", "class_elsewhere"]
-    similar, elsewhere, cn_class, us_class = eu.why
+    assert eu.reasons == [
+        "similarity",
+        "similar_elsewhere",
+        "class_elsewhere",
+        "contains_controlled",
+    ]
+    similar, elsewhere, cn_class, us_class, inside = eu.why
     assert (similar.signal, similar.name, similar.similarity) == (
         "similarity",
         "butyryl fentanyl",
@@ -51,6 +56,9 @@ def test_a_class_law_and_a_listing_elsewhere_warn_in_the_eu(real_index: WatchInd
         ("class_elsewhere", "cn-frs", "member", [("CN", "2019-05-01")]),
         ("class_elsewhere", "us-frs", "member", [("US", "2018-02-06")]),
     ]
+    # valeryl fentanyl with a chlorine added: the largest substance it contains whole
+    assert (inside.signal, inside.name) == ("contains_controlled", "valeryl fentanyl")
+    assert inside.detail == "contained whole in the query: 27 of the query's 28 heavy atoms"
 
 
 def test_class_elsewhere_needs_the_law_in_force(real_index: WatchIndex) -> None:
@@ -70,11 +78,14 @@ def test_the_elsewhere_threshold_is_its_own(real_index: WatchIndex) -> None:
     assert service.DEFAULT_ELSEWHERE_THRESHOLD == 0.50  # chosen on the curve, docs/backtest.md
 
 
-def test_mt45_resembles_nothing_listed(real_index: WatchIndex) -> None:
-    # a new scaffold: 0.32 from its nearest listed neighbour, below both thresholds
+def test_mt45_resembles_nothing_listed_but_contains_lefetamine(real_index: WatchIndex) -> None:
+    # a new scaffold by fingerprint: 0.32 from its nearest listed neighbour, below both
+    # thresholds; but lefetamine (UN 1971 Schedule IV) is inside it whole
     v = verdicts(real_index, MT45, as_of=date(2013, 10, 1), jurisdictions=("CN",))
-    assert v["CN"].status == "not_flagged"
-    assert (v["CN"].reasons, v["CN"].why) == ([], [])
+    assert v["CN"].status == "lookalike"
+    assert v["CN"].reasons == ["contains_controlled"]
+    (why,) = v["CN"].why
+    assert (why.signal, why.key) == ("contains_controlled", "lefetamine")
 
 
 def test_every_reason_has_its_why_and_quiet_verdicts_have_none(real_client: TestClient) -> None:
@@ -88,3 +99,42 @@ def test_every_reason_has_its_why_and_quiet_verdicts_have_none(real_client: Test
                 assert all(e["where"] for e in v["why"])
             else:
                 assert "why" not in v  # the pinned JSON of unflagged and controlled verdicts
+
+
+def test_a_listed_substance_with_atoms_added_is_flagged_by_containment(
+    real_index: WatchIndex,
+) -> None:
+    """MT-45 (first reported 2013) contains lefetamine whole, controlled in the UN's 1971
+    Schedule IV: on 1 January 2014 nothing else flagged it; containment does, and says what."""
+    v = verdicts(real_index, MT45, as_of=date(2014, 1, 1), jurisdictions=("US",))["US"]
+    assert v.status == "lookalike" and v.reasons == ["contains_controlled"]
+    (why,) = v.why
+    assert (why.signal, why.key) == ("contains_controlled", "lefetamine")
+    assert why.detail == "contained whole in the query: 17 of the query's 26 heavy atoms"
+    assert {p.jurisdiction for p in why.where} >= {"UN"}
+    assert why.similarity is not None and 0.25 <= why.similarity < 0.55  # similarity misses it
+
+
+def test_containment_needs_a_proper_superstructure_and_a_shared_pharmacophore(
+    real_index: WatchIndex,
+) -> None:
+    day = date(2026, 11, 1)
+    # apomorphine's ring system embeds lefetamine's chain, at similarity 0.09: not flagged
+    apo = "CN1CCc2cccc3c2[C@H]1Cc1ccc(O)c(O)c1-3"
+    assert all(
+        "contains_controlled" not in v.reasons
+        for v in verdicts(real_index, apo, as_of=day).values()
+    )
+    # dextromethorphan is levomethorphan's mirror image, not levomethorphan with atoms added
+    dxm = "COc1ccc2c(c1)[C@]13CCCC[C@@H]1[C@H](C2)N(C)CC3"
+    assert all(
+        "contains_controlled" not in v.reasons
+        for v in verdicts(real_index, dxm, as_of=day).values()
+    )
+    # para-fluoro valeryl fentanyl holds para-fluorobutyryl fentanyl whole (a CH2 added), the
+    # largest of the listed fentanyls inside it (valeryl fentanyl and fentanyl are too)
+    v = verdicts(
+        real_index, "CCCCC(=O)N(c1ccc(F)cc1)C1CCN(CCc2ccccc2)CC1", as_of=day, jurisdictions=("UK",)
+    )
+    inside = next(e for e in v["UK"].why if e.signal == "contains_controlled")
+    assert inside.key == "para-fluorobutyrfentanyl", inside.key

@@ -49,8 +49,8 @@ def test_run_then_read_in_every_format(client: TestClient) -> None:
     report = run.json()
     assert report["status"] == "succeeded" and report["trigger"] == "api"
     assert [r["name"] for r in report["jurisdictions"]["US"]["rows"]] == [
-        "Acetylfentanyl",
         "U-49900",
+        "Acetylfentanyl",
     ]
     assert report["parameters"]["fingerprint"] == {"kind": "morgan", "radius": 2, "bits": 2048}
     rid = report["id"]
@@ -70,10 +70,10 @@ def test_run_then_read_in_every_format(client: TestClient) -> None:
     assert tuple(rows[0]) == CSV_COLUMNS
     us = [r for r in rows if r["jurisdiction"] == "US"]
     assert [(r["rank"], r["name"], r["reason"]) for r in us] == [
-        ("1", "Acetylfentanyl", "similarity, similar_elsewhere"),
-        ("2", "U-49900", "similarity, similar_elsewhere"),
+        ("1", "U-49900", "similarity, similar_elsewhere, contains_controlled"),
+        ("2", "Acetylfentanyl", "similarity, similar_elsewhere"),
     ]
-    assert us[0]["neighbors"].startswith("Fentanyl (0.77); Butyryl fentanyl (0.74)")
+    assert us[1]["neighbors"].startswith("Fentanyl (0.77); Butyryl fentanyl (0.74)")
     by_accept = client.get("/reports/latest", headers={"Accept": "text/csv"})
     assert by_accept.text == as_csv.text
 
