@@ -262,7 +262,8 @@ def get_check_depiction(
     jurisdiction: Annotated[str, Query(max_length=8)] = "US",
     as_of: date | None = None,
 ) -> Response:
-    """Draw the query, highlighting the matched class core or the part shared with its nearest neighbour."""
+    """Draw the query, highlighting the matched class core, the controlled substance it contains
+    whole, or the part shared with its nearest neighbour."""
     code = jurisdiction.upper()
     options = service.CheckOptions(
         as_of=as_of or date.today(),
@@ -278,8 +279,12 @@ def get_check_depiction(
     result = service.check_parsed(index, parsed, options, query=structure)
     verdict = result.verdicts[0]
     atoms: list[int] = []
+    inside = next((e for e in verdict.why if e.signal == "contains_controlled"), None)
+    held = index.lookup_name(inside.key) if inside is not None else None
     if verdict.class_match:
         atoms = verdict.class_match.core_atoms
+    elif held is not None:
+        atoms = service.contained_atoms(parsed.mol, held)
     elif verdict.neighbors:
         other = index.by_id[verdict.neighbors[0].id]
         atoms = depict.common_atoms(parsed.mol, other.mol)

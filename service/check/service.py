@@ -698,6 +698,11 @@ def contained_controlled(
     return best
 
 
+def contained_atoms(mol: Any, held: SubstanceFact) -> list[int]:
+    """The query's atoms that a substance it contains whole occupies (to highlight them)."""
+    return list(mol.GetSubstructMatch(held.mol, useChirality=held.stereo == "exact"))
+
+
 def _containment(inside: tuple[SubstanceFact, float, int, int], day: date) -> Evidence:
     s, similarity, size, n = inside
     return Evidence(

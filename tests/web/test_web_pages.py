@@ -473,3 +473,15 @@ def test_substance_page_says_where_the_law_excludes_it(web_client: TestClient) -
     assert "expressly excluded from 1961 Schedule I" in text
     sid = web_client.get("/substances", params={"q": "levomethorphan"}).json()["data"][0]["id"]
     assert 'class="sub exclusion"' not in web_client.get(f"/s/{sid}").text
+
+
+def test_check_page_highlights_the_controlled_substance_a_query_contains(
+    web_client: TestClient,
+) -> None:
+    # MT-45 with a chlorine added: it holds MT-45 (controlled everywhere) whole
+    query = "Clc1ccc(cc1)C(Cc1ccccc1)N1CCN(CC1)C1CCCCC1"
+    page = web_client.get("/check-page", params={"structures": query, "jurisdiction": ["UK"]}).text
+    assert "highlighted: MT-45, contained whole (" in page
+    assert "contains controlled" in page  # the reason, as the page writes reasons
+    svg = web_client.get("/check/depiction.svg", params={"structure": query, "jurisdiction": "UK"})
+    assert svg.status_code == 200 and svg.text.startswith("<?xml")
