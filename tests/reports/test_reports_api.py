@@ -82,6 +82,8 @@ def test_run_then_read_in_every_format(client: TestClient) -> None:
     total_rows = sum(len(s["rows"]) for s in report["jurisdictions"].values())
     assert page.text.count("<svg") == total_rows
     assert "Acetylfentanyl" in page.text
+    # the containment warning names what U-49900 holds whole and where that is controlled
+    assert "contains U-47700 whole, controlled in CN, US (contained whole in the query" in page.text
     assert client.get(f"/reports/{rid}", params={"format": "html"}).text == page.text
 
 
