@@ -354,6 +354,16 @@ class _Reader:
                 ):
                     yield name, line, row
 
+    def unique(
+        self, seen: dict[Any, str], key: Any, name: str, line: int, column: str, what: str
+    ) -> bool:
+        """True the first time `key` is met; after that, a problem naming where it was first."""
+        if key in seen:
+            self.problem(name, line, column, f"duplicate {what} (first at {seen[key]})")
+            return False
+        seen[key] = f"{name}:{line}"
+        return True
+
     def fits(self, name: str, line: int, row: dict[str, Any], limits: dict[str, int]) -> bool:
         """Report every value longer than its column allows."""
         ok = True
@@ -626,10 +636,8 @@ def _read_actions(r: _Reader) -> None:
             )
             ok = False
         nk = (row["substance"], row["jurisdiction"], row["kind"], eff)
-        if nk in seen:
-            r.problem(name, line, "effective_date", f"duplicate action (first at {seen[nk]})")
+        if not r.unique(seen, nk, name, line, "effective_date", "action"):
             ok = False
-        seen.setdefault(nk, f"{name}:{line}")
         if ok:
             r.reg.actions.append(
                 ActionRow(
@@ -709,10 +717,8 @@ def _read_appearances(r: _Reader) -> None:
             row["place"],
             row["reporter_type"],
         )
-        if nk in seen:
-            r.problem(name, line, "date", f"duplicate appearance (first at {seen[nk]})")
+        if not r.unique(seen, nk, name, line, "date", "appearance"):
             ok = False
-        seen.setdefault(nk, f"{name}:{line}")
         if ok:
             r.reg.appearances.append(
                 AppearanceRow(
@@ -904,10 +910,8 @@ def _read_exclusions(r: _Reader) -> None:
             )
             ok = False
         nk = (row["jurisdiction"], ident.inchikey, row["excluded_from"])
-        if nk in seen:
-            r.problem(name, line, "inchikey", f"duplicate exclusion (first at {seen[nk]})")
+        if not r.unique(seen, nk, name, line, "inchikey", "exclusion"):
             ok = False
-        seen.setdefault(nk, f"{name}:{line}")
         if not ok or day is None:
             continue
         r.reg.exclusions.append(
