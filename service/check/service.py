@@ -433,13 +433,15 @@ def check_parsed(
 
     may_match = search.may_match
 
-    # the largest substance controlled anywhere on the day that the query contains whole,
-    # asked once and only when some verdict is not controlled
-    container: list[tuple[SubstanceFact, float, int, int] | None] = []
+    # the largest substance controlled anywhere on the day that the query contains whole, as
+    # the evidence every jurisdiction's verdict shares: asked once, and only when some verdict
+    # is not controlled
+    container: list[Evidence | None] = []
 
-    def contained() -> tuple[SubstanceFact, float, int, int] | None:
+    def contained() -> Evidence | None:
         if not container:
-            container.append(contained_controlled(index, search, parsed.mol, day, own))
+            inside = contained_controlled(index, search, parsed.mol, day, own)
+            container.append(_containment(inside, day) if inside is not None else None)
         return container[0]
 
     # what each candidate identity is controlled by, per jurisdiction, on the day
@@ -588,7 +590,7 @@ def check_parsed(
         inside = contained()
         if inside is not None:
             reasons.append("contains_controlled")
-            why.append(_containment(inside, day))
+            why.append(inside)
         verdicts.append(
             Verdict(
                 jurisdiction=code,
@@ -685,21 +687,19 @@ def contained_controlled(
             continue
         if best is not None and size <= best[2]:
             continue
-        if s.stereo == "exact":
-            # the law names one stereoisomer (levorphanol, not dextrorphan): only that one
-            # counts, and a racemate listed beside its enantiomers adds nothing of its own
-            if "@" not in s.smiles:
-                continue
-            inside = mol.HasSubstructMatch(s.mol, useChirality=True)
-        else:
-            inside = mol.HasSubstructMatch(s.mol)
-        if inside:
+        # a racemate listed beside its enantiomers (stereo-exact, no stereo drawn) adds
+        # nothing of its own: its enantiomers are the entries that count
+        if s.stereo == "exact" and "@" not in s.smiles:
+            continue
+        if contained_atoms(mol, s):
             best = (s, round(h.similarity, 4), size, n)
     return best
 
 
 def contained_atoms(mol: Any, held: SubstanceFact) -> list[int]:
-    """The query's atoms that a substance it contains whole occupies (to highlight them)."""
+    """The query's atoms that a substance it contains whole occupies (empty when it does not
+    contain it). Where the law names one stereoisomer (levorphanol, not dextrorphan), only
+    that stereoisomer counts."""
     return list(mol.GetSubstructMatch(held.mol, useChirality=held.stereo == "exact"))
 
 
