@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from sqlmodel import Session
 
@@ -265,12 +266,15 @@ def _check(
             "chembl": "read from ChEMBL's approved drugs as",
             "law": "named in a legal text as excluded from a schedule; read as",
         }.get(read.by, "read by OPSIN as")
-        out.print(f"{how}: {read.smiles}", highlight=False)
+        out.print(f"{how}: {read.smiles}", markup=False, highlight=False)
+    # SMILES and names hold brackets ("[nH]") that rich would read as markup and drop
     out.print(
-        f"{result.smiles}  {result.inchikey}  as of {result.as_of.isoformat()}", highlight=False
+        f"{result.smiles}  {result.inchikey}  as of {result.as_of.isoformat()}",
+        markup=False,
+        highlight=False,
     )
     if result.registry_substance:
-        out.print(f"registry substance: {result.registry_substance.name}")
+        out.print(f"registry substance: {result.registry_substance.name}", markup=False)
     t = Table("jurisdiction", "status", "why", "nearest controlled (similarity)")
     for v in result.verdicts:
         if v.substance:
@@ -304,8 +308,8 @@ def _check(
         t.add_row(
             v.jurisdiction,
             v.status.value,
-            why,
-            f"{near.name} ({near.similarity:.2f})" if near else "",
+            escape(why),
+            escape(f"{near.name} ({near.similarity:.2f})") if near else "",
         )
     out.print(t)
     if any(v.status == Status.NOT_FLAGGED for v in result.verdicts):

@@ -106,6 +106,18 @@ def write_analysis(
                 elsewhere_threshold=elsewhere_threshold,
             ),
         },
+        "scaffold": {
+            "min_atoms": check.SCAFFOLD_MIN_ATOMS,
+            "min_share": check.SCAFFOLD_MIN_SHARE,
+            "min_similarity": check.SCAFFOLD_MIN_SIMILARITY,
+            "candidates": check.CONTAINS_CANDIDATES,
+            "alone": service.flagged_only_by(
+                run,
+                "shares_scaffold",
+                threshold=default_threshold,
+                elsewhere_threshold=elsewhere_threshold,
+            ),
+        },
         "n_background": run.n_background,
         "n_dates": len(run.dates),
         "n_trials": len(run.trials),

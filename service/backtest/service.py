@@ -84,6 +84,7 @@ SIGNALS = (
     "similar_elsewhere",
     "class_elsewhere",
     "contains_controlled",
+    "shares_scaffold",
 )
 """The signals that count as a warning (plus ``controlled``: an isomer entry already listed)."""
 
@@ -829,6 +830,8 @@ def _why(tr: Trial, threshold: float, elsewhere_threshold: float) -> str:
         parts.append("no class definition in force covers or nearly covers it")
     if "contains_controlled" not in v.fixed:
         parts.append("it contains no substance controlled at t whole")
+    if "shares_scaffold" not in v.fixed:
+        parts.append("it carries no scaffold of a substance controlled at t")
     return "; ".join(parts)
 
 

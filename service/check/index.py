@@ -19,6 +19,7 @@ from sqlmodel import Session, col
 
 from service.check.similarity import MemorySearch, SimilaritySearch
 from service.chem.fingerprints import fingerprint
+from service.chem.scaffolds import Core, cores
 from service.models import ClassAction, ControlAction, RegistryLoad, Substance
 from service.registry.snapshot import Act, ClassFact, Snapshot, SubstanceFact
 
@@ -44,6 +45,7 @@ class WatchIndex:
     search: Any = None  # None: in memory; else a cartridge.CartridgeSearch
     _controlled: dict[tuple[str, Any], frozenset[int]] = field(default_factory=dict)
     _classes: dict[Any, tuple[tuple[ClassFact, Act], ...]] = field(default_factory=dict)
+    _cores: dict[int, tuple[Core, ...]] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -106,6 +108,14 @@ class WatchIndex:
             return _MEMORY
         search: SimilaritySearch = self.search
         return search
+
+    def cores(self, substance_id: int) -> tuple[Core, ...]:
+        """The substance's scaffolds of two or more ring systems, largest first; computed on
+        first use (a check asks only for the few substances most similar to its query)."""
+        found = self._cores.get(substance_id)
+        if found is None:
+            found = self._cores[substance_id] = cores(self.by_id[substance_id].mol, min_atoms=0)
+        return found
 
     def controlled_positions(self, jurisdiction: str, on: Any) -> frozenset[int]:
         """Positions (in `snapshot.substances`) of substances controlled in J on a day; cached."""

@@ -279,12 +279,11 @@ def get_check_depiction(
     result = service.check_parsed(index, parsed, options, query=structure)
     verdict = result.verdicts[0]
     atoms: list[int] = []
-    inside = next((e for e in verdict.why if e.signal == "contains_controlled"), None)
-    held = index.lookup_name(inside.key) if inside is not None else None
+    pointer = service.structural_evidence(verdict.why)
     if verdict.class_match:
         atoms = verdict.class_match.core_atoms
-    elif held is not None:
-        atoms = service.contained_atoms(parsed.mol, held)
+    elif pointer is not None and (found := service.evidence_atoms(index, parsed.mol, pointer)):
+        atoms = found
     elif verdict.neighbors:
         other = index.by_id[verdict.neighbors[0].id]
         atoms = depict.common_atoms(parsed.mol, other.mol)

@@ -19,10 +19,12 @@ Per jurisdiction J and as-of date d, in this order:
    it is at least `elsewhere_threshold`-similar to another substance controlled in some
    other jurisdiction on d, or it is a member or near miss of a class definition of
    another jurisdiction in force on d, or it contains whole a substance controlled in some
-   jurisdiction on d (that substance with atoms added: see CONTAINS_*). `reasons` lists
-   which (`similarity`, `controlled_elsewhere`, `class_near_miss`, `similar_elsewhere`,
-   `class_elsewhere`, `contains_controlled`), and `why` says, per reason, what it points
-   to, where and since when.
+   jurisdiction on d (that substance with atoms added: see CONTAINS_*), or, failing that,
+   it carries whole a scaffold of one (its ring systems and linkers, other side chains: see
+   SCAFFOLD_*).
+   `reasons` lists which (`similarity`, `controlled_elsewhere`, `class_near_miss`,
+   `similar_elsewhere`, `class_elsewhere`, `contains_controlled`, `shares_scaffold`), and
+   `why` says, per reason, what it points to, where and since when.
 4. `not_flagged` — none of these.
 
 A `lookalike` or `not_flagged` verdict for a structure with the core of a generic law of J
@@ -39,10 +41,13 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Literal
 from urllib.parse import urlencode
+
+from rdkit import Chem
 
 from service.check.index import WatchIndex, loose_name
 from service.check.similarity import Hit
@@ -70,6 +75,7 @@ from service.chem.drugnames import approved_drug_smiles, brand_generic, brand_na
 from service.chem.errors import StructureError
 from service.chem.inputs import CAS, INCHIKEY, Parsed, detect, read_structure
 from service.chem.names import NameUnreadable, looks_systematic
+from service.chem.scaffolds import Core
 from service.chem.standardize import (
     has_open_stereocentre,
     identity,
@@ -96,6 +102,18 @@ CONTAINS_MIN_ATOMS = 12
 CONTAINS_MIN_SHARE = 0.6
 CONTAINS_MIN_SIMILARITY = 0.25
 CONTAINS_CANDIDATES = 10
+# `shares_scaffold`: the query contains no controlled substance whole (`contains_controlled`)
+# but it carries whole a scaffold of a substance controlled somewhere on the day: two or more
+# of its ring systems with the linkers between them (service/chem/scaffolds.py). The substance
+# is one of the CONTAINS_CANDIDATES most similar to the query (at least
+# SCAFFOLD_MIN_SIMILARITY), the scaffold at least SCAFFOLD_MIN_ATOMS heavy atoms and
+# SCAFFOLD_MIN_SHARE of the query's: a new series on a listed scaffold, other side chains.
+# Chosen on the backtest (docs/backtest.md; `bench/containment_scan.py --signal
+# shares_scaffold`): brorphine carries bezitramide's piperidinyl-benzimidazolone (16 of its 25
+# heavy atoms) at similarity 0.24.
+SCAFFOLD_MIN_ATOMS = 16
+SCAFFOLD_MIN_SHARE = 0.6
+SCAFFOLD_MIN_SIMILARITY = 0.2
 DEFAULT_TOP_K = 5
 DEFAULT_THRESHOLD: float = Settings.model_fields["similarity_threshold"].default
 DEFAULT_ELSEWHERE_THRESHOLD: float = Settings.model_fields["elsewhere_threshold"].default
@@ -444,6 +462,16 @@ def check_parsed(
             container.append(_containment(inside, day) if inside is not None else None)
         return container[0]
 
+    # the largest scaffold of a substance controlled anywhere on the day that the query
+    # carries, shared by every verdict like the containment
+    scaffolds: list[Evidence | None] = []
+
+    def scaffold() -> Evidence | None:
+        if not scaffolds:
+            shared = shared_scaffold(index, search, parsed.mol, day, own)
+            scaffolds.append(_scaffold(shared, day) if shared is not None else None)
+        return scaffolds[0]
+
     # what each candidate identity is controlled by, per jurisdiction, on the day
     controlled_here: dict[str, tuple[SubstanceFact, Any]] = {}
     # where the law lists this very stereoisomer apart (LAAM beside alphacetylmethadol, which
@@ -591,6 +619,11 @@ def check_parsed(
         if inside is not None:
             reasons.append("contains_controlled")
             why.append(inside)
+        # a substance contained whole carries its scaffolds too: the stronger reason stands alone
+        carried = scaffold() if inside is None else None
+        if carried is not None:
+            reasons.append("shares_scaffold")
+            why.append(carried)
         verdicts.append(
             Verdict(
                 jurisdiction=code,
@@ -696,6 +729,69 @@ def contained_controlled(
     return best
 
 
+def shared_scaffold(
+    index: WatchIndex,
+    search: Any,
+    mol: Any,
+    day: date,
+    own: frozenset[int] = frozenset(),
+    *,
+    min_atoms: int = SCAFFOLD_MIN_ATOMS,
+    min_share: float = SCAFFOLD_MIN_SHARE,
+    min_similarity: float = SCAFFOLD_MIN_SIMILARITY,
+    candidates: int = CONTAINS_CANDIDATES,
+) -> tuple[SubstanceFact, float, Core, int] | None:
+    """(substance, similarity, scaffold, the query's heavy atoms) of the largest scaffold of a
+    substance controlled anywhere on the day that the query contains whole, among its most
+    similar, or None.
+
+    `search` is the query's `SearchQuery`; `own` the positions of the query's own identity.
+    The parameters are the service's (`SCAFFOLD_*`); `bench/containment_scan.py` varies them.
+    """
+    n = mol.GetNumHeavyAtoms()
+    floor = max(min_atoms, min_share * n)
+    if n < floor:
+        return None
+    allowed = index.controlled_anywhere_positions(day)
+    best: tuple[SubstanceFact, float, Core, int] | None = None
+    for h in search.nearest(candidates, allowed - own if own else allowed):
+        if h.similarity < min_similarity:
+            break  # most similar first: the rest are less similar still
+        for core in index.cores(h.substance_id):
+            if core.size < floor or (best is not None and core.size <= best[2].size):
+                break  # largest first: the rest are smaller still
+            if core.size <= n and mol.HasSubstructMatch(core.mol):
+                best = (index.by_id[h.substance_id], round(h.similarity, 4), core, n)
+                break
+    return best
+
+
+def scaffold_atoms(mol: Any, scaffold: str) -> list[int]:
+    """The query's atoms that a scaffold (SMILES) it contains occupies (empty when it does not)."""
+    pattern = Chem.MolFromSmiles(scaffold)
+    return [] if pattern is None else list(mol.GetSubstructMatch(pattern))
+
+
+STRUCTURAL = ("contains_controlled", "shares_scaffold")
+"""The signals that point at atoms of the query: what a depiction of it highlights."""
+
+
+def structural_evidence(why: Iterable[Evidence]) -> Evidence | None:
+    """The first reason that points at atoms of the query (a contained substance before a
+    shared scaffold), or None."""
+    found = {e.signal: e for e in why if e.signal in STRUCTURAL}
+    return next((found[s] for s in STRUCTURAL if s in found), None)
+
+
+def evidence_atoms(index: WatchIndex, mol: Any, evidence: Evidence) -> list[int]:
+    """The query's atoms a structural reason points at: the contained substance, or the shared
+    scaffold (empty for other reasons, or a substance no longer in the index)."""
+    if evidence.signal == "shares_scaffold" and evidence.scaffold:
+        return scaffold_atoms(mol, evidence.scaffold)
+    held = index.lookup_name(evidence.key) if evidence.signal == "contains_controlled" else None
+    return contained_atoms(mol, held) if held is not None else []
+
+
 def contained_atoms(mol: Any, held: SubstanceFact) -> list[int]:
     """The query's atoms that a substance it contains whole occupies (empty when it does not
     contain it). Where the law names one stereoisomer (levorphanol, not dextrorphan), only
@@ -711,6 +807,19 @@ def _containment(inside: tuple[SubstanceFact, float, int, int], day: date) -> Ev
         key=s.key,
         similarity=similarity,
         detail=f"contained whole in the query: {size} of the query's {n} heavy atoms",
+        where=[_place(a) for a in sorted(s.controlled_anywhere(day), key=lambda a: a.jurisdiction)],
+    )
+
+
+def _scaffold(shared: tuple[SubstanceFact, float, Core, int], day: date) -> Evidence:
+    s, similarity, core, n = shared
+    return Evidence(
+        signal="shares_scaffold",
+        name=s.name,
+        key=s.key,
+        similarity=similarity,
+        detail=f"shares its scaffold: {core.size} of the query's {n} heavy atoms",
+        scaffold=core.smiles,
         where=[_place(a) for a in sorted(s.controlled_anywhere(day), key=lambda a: a.jurisdiction)],
     )
 

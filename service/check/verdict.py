@@ -44,12 +44,22 @@ Reason = Literal[
     "similar_elsewhere",
     "class_elsewhere",
     "contains_controlled",
+    "shares_scaffold",
 ]
 """Why a lookalike is flagged. The first three are the original signals; `similar_elsewhere`
 (resembles a substance controlled in another jurisdiction), `class_elsewhere` (a member or
-near miss of a class law in force in another jurisdiction) and `contains_controlled` (the query
-is a substance controlled somewhere with atoms added: it contains that substance whole) were
-added after them."""
+near miss of a class law in force in another jurisdiction), `contains_controlled` (the query
+is a substance controlled somewhere with atoms added: it contains that substance whole) and
+`shares_scaffold` (the query carries whole a scaffold of two or more ring systems of a
+substance controlled somewhere, with other side chains) were added after them."""
+
+
+def _empty(v: list[Any]) -> bool:
+    return not v
+
+
+def _none(v: object) -> bool:
+    return v is None
 
 
 class _Frozen(BaseModel):
@@ -154,7 +164,14 @@ class Evidence(_Frozen):
     detail: str | None = Field(
         default=None,
         description="for a class: `member`, or the clause the query fails; for "
-        "`contains_controlled`: how much of the query the contained substance is",
+        "`contains_controlled`: how much of the query the contained substance is; for "
+        "`shares_scaffold`: how much of the query the shared scaffold is",
+    )
+    scaffold: str | None = Field(
+        default=None,
+        exclude_if=_none,
+        description="`shares_scaffold`: the scaffold the query shares with the listed substance, "
+        "as SMILES (absent otherwise)",
     )
     where: list[Place] = Field(description="jurisdictions controlling it on the day, with dates")
 
@@ -195,14 +212,6 @@ class ExclusionOut(_Frozen):
     )
     citation: str
     source: str
-
-
-def _empty(v: list[Any]) -> bool:
-    return not v
-
-
-def _none(v: object) -> bool:
-    return v is None
 
 
 class Verdict(_Frozen):

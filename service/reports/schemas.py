@@ -44,7 +44,7 @@ class ReportRow(BaseModel):
     reason: str = Field(
         description=(
             "the reasons, comma-separated: controlled_elsewhere, similarity, class_near_miss, "
-            "similar_elsewhere, class_elsewhere, contains_controlled"
+            "similar_elsewhere, class_elsewhere, contains_controlled, shares_scaffold"
         )
     )
     reasons: list[str]

@@ -17,7 +17,9 @@ nor by a class definition in force) and that is
 * ``class_elsewhere`` — a member or near miss of a class definition of another
   jurisdiction in force on that date, or
 * ``contains_controlled`` — it contains whole a substance controlled somewhere on that
-  date (the substance plus added atoms; see the check).
+  date (the substance plus added atoms; see the check), or
+* ``shares_scaffold`` — it carries whole a scaffold (two or more ring systems and their
+  linkers) of a substance controlled somewhere on that date (see the check).
 
 The statuses come from the check engine (:func:`service.check.service.check_parsed`) so a
 report row and a check of the same compound on the same day agree; the report adds class
@@ -82,6 +84,7 @@ REASONS = (
     "similar_elsewhere",
     "class_elsewhere",
     "contains_controlled",
+    "shares_scaffold",
 )
 """Every reason the check gives for a lookalike, in the order a row lists them."""
 CSV_COLUMNS = (

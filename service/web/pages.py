@@ -252,11 +252,11 @@ def _picture(index: WatchIndex, item: batch.Item, result: CheckResult) -> dict[s
         cm = by_class.class_match
         caption = f"highlighted: core of {cm.name} ({by_class.jurisdiction})"
         return {"src": svg_data_uri(depict.svg(parsed.mol, cm.core_atoms)), "caption": caption}
-    inside = next((e for v in vs for e in v.why if e.signal == "contains_controlled"), None)
-    if inside is not None and (held := index.lookup_name(inside.key)) is not None:
-        where = ", ".join(p.jurisdiction for p in inside.where)
-        caption = f"highlighted: {inside.name}, contained whole ({where})"
-        atoms = service.contained_atoms(parsed.mol, held)
+    pointer = service.structural_evidence(e for v in vs for e in v.why)
+    if pointer is not None and (atoms := service.evidence_atoms(index, parsed.mol, pointer)):
+        where = ", ".join(p.jurisdiction for p in pointer.where)
+        what = "contained whole" if pointer.signal == "contains_controlled" else "its scaffold"
+        caption = f"highlighted: {pointer.name}, {what} ({where})"
         return {"src": svg_data_uri(depict.svg(parsed.mol, atoms)), "caption": caption}
     neighbours = [n for v in vs for n in v.neighbors]
     if not neighbours:

@@ -56,12 +56,14 @@ def test_the_document_carries_the_hand_count() -> None:
     # one of the two background drugs flagged
     assert "| US | 3 | 2 | 0.67 | 9.0 (7.5 to 10.5) | 50.00% | 50.00% |\n" in doc
     assert "| all | 3 | 2 | 0.67 | 9.0 (7.5 to 10.5) | 50.00% | 50.00% |\n" in doc
-    # butyrfentanyl holds fentanyl whole, and so does the background's valerylfentanyl
+    # butyrfentanyl holds fentanyl whole, and so does the background's valerylfentanyl; the
+    # other warned test carries fentanyl's scaffold without holding it whole
     assert (
         "| US | 0 (FA 0.00%) | 2 (FA 50.00%) | 0 (FA 0.00%) | 0 (FA 0.00%) | 0 (FA 0.00%) "
-        "| 0 (FA 0.00%) | 1 (FA 50.00%) |\n" in doc
+        "| 0 (FA 0.00%) | 1 (FA 50.00%) | 1 (FA 0.00%) |\n" in doc
     )
     assert "| contains_controlled | 0.33 | 50.00% / 50.00% | 6.0 |\n" in doc
+    assert "| shares_scaffold | 0.33 | 0.00% / 0.00% | 12.0 |\n" in doc
     # nothing is controlled outside the US: the new signals add nothing, before = after
     assert "| US | 0.67 | 50.00% / 50.00% | 0.67 | 50.00% / 50.00% | 9.0 |\n" in doc
     assert "| 0.40 (default) | 0.67 | 0.67 | 50.00% / 50.00% | 0.00 | 0.00% / 0.00% |\n" in doc
@@ -69,7 +71,8 @@ def test_the_document_carries_the_hand_count() -> None:
     assert (
         "| US | mt-45 | 2013-10 | 2018-01-12 (individual) | fentanyl (0.23) | fentanyl (0.23) [US] |"
         " nearest controlled in US: fentanyl at 0.23 < 0.40; no class definition in force covers"
-        " or nearly covers it; it contains no substance controlled at t whole |" in doc
+        " or nearly covers it; it contains no substance controlled at t whole; it carries no"
+        " scaffold of a substance controlled at t |" in doc
     )
     assert (
         "![Recall against false-alarm rate per fingerprint, and by threshold](backtest.svg)" in doc

@@ -69,8 +69,13 @@ def test_summary_endpoint_is_cached_per_registry_version(client: TestClient) -> 
     # preceded by a 2015 temporary order) resembles fentanyl (US Schedule II since 1971)
     warned = {w["key"]: w for w in us["warned"]}
     assert "acetylfentanyl" in warned
-    # and fentanyl is controlled elsewhere too (UN Single Convention, 1961): similar_elsewhere
-    assert warned["acetylfentanyl"]["signals"] == ["similarity", "similar_elsewhere"]
+    # and fentanyl is controlled elsewhere too (UN Single Convention, 1961): similar_elsewhere;
+    # it carries the scaffold of the fentanyls listed then (shares_scaffold)
+    assert warned["acetylfentanyl"]["signals"] == [
+        "similarity",
+        "similar_elsewhere",
+        "shares_scaffold",
+    ]
     other = warned["acetylfentanyl"]["nearest_elsewhere"]
     assert other["name"] == "Fentanyl"
     assert "UN" in [p["jurisdiction"] for p in other["where"]]

@@ -143,8 +143,9 @@ def test_a_class_law_in_force_after_t_does_not_fire_at_t() -> None:
     run = bt.run(snap, as_of=AS_OF, background=[], jurisdictions=["US"])
     tr = trial(run, "acetylfentanyl")
     assert (tr.row.outcome, tr.row.end_date) == ("class", date(2018, 2, 6))  # after t
-    assert tr.verdict.status_at(0.40) == "lookalike"  # by similarity to fentanyl only
-    assert tr.verdict.fixed == ()
+    assert tr.verdict.status_at(0.40) == "lookalike"  # by similarity to fentanyl
+    # and by fentanyl's scaffold (acetylfentanyl is smaller: it does not contain fentanyl)
+    assert tr.verdict.fixed == ("shares_scaffold",)
     assert "controlled_by_class" not in tr.verdict.signals(0.0)
     # the same check one day after the class law: covered by the class
     index = bt.frozen_index(bt.freeze(snap, date(2018, 2, 7)), bt.FingerprintCache(), "morgan2")
@@ -194,15 +195,16 @@ def test_recall_lead_time_and_false_alarms_match_a_hand_count() -> None:
     assert miss["nearest"]["name"] == "fentanyl"
     assert miss["nearest"]["similarity"] == pytest.approx(sim(MT45, FENTANYL), abs=1e-4)
     # containment has no threshold: butyrfentanyl is fentanyl with a CH2 added, and so is the
-    # background's valerylfentanyl with two; acetylfentanyl is smaller than fentanyl
+    # background's valerylfentanyl with two; acetylfentanyl is smaller than fentanyl but
+    # carries its scaffold (phenethyl-piperidinyl-aniline); mt-45 carries none of it
     assert us["signals"]["contains_controlled"]["n_fired"] == 1
-    # at a threshold above every similarity only containment warns
+    assert us["signals"]["shares_scaffold"]["n_fired"] == 1
+    # at a threshold above every similarity only containment and the scaffold warn
     high = bt.summarize(run, threshold=0.99)["jurisdictions"][0]
-    assert (high["n_warned"], high["recall"], high["false_alarm_rate"]) == (1, 0.3333, 0.5)
-    assert [w["name"] for w in high["warned"]] == ["butyrfentanyl"]
-    assert high["median_lead_months"] == round(182 / DAYS_PER_MONTH, 1)
-    # without it, nothing is warned and nothing is a false alarm
-    others = frozenset(bt.SIGNALS) - {"contains_controlled"}
+    assert (high["n_warned"], high["recall"], high["false_alarm_rate"]) == (2, 0.6667, 0.5)
+    assert sorted(w["name"] for w in high["warned"]) == ["acetylfentanyl", "butyrfentanyl"]
+    # without them, nothing is warned and nothing is a false alarm
+    others = frozenset(bt.SIGNALS) - {"contains_controlled", "shares_scaffold"}
     assert not any(tr.verdict.warned(0.99, 0.99, others) for tr in run.trials)
 
 
@@ -242,8 +244,12 @@ def test_resemblance_to_a_control_elsewhere_before_t_is_a_signal() -> None:
         {"jurisdiction": "CN", "in_force_from": "2010-01-01", "citation": "CN 2010-01-01"}
     ]
     e = tr.verdict.elsewhere  # rounded to 4 decimals, as the check reports it
-    assert tr.verdict.signals(0.99, elsewhere_threshold=e) == ["similar_elsewhere"]
-    assert tr.verdict.signals(0.99, elsewhere_threshold=e + 0.01) == []
+    # fentanyl's scaffold is carried whatever the threshold
+    assert tr.verdict.signals(0.99, elsewhere_threshold=e) == [
+        "similar_elsewhere",
+        "shares_scaffold",
+    ]
+    assert tr.verdict.signals(0.99, elsewhere_threshold=e + 0.01) == ["shares_scaffold"]
     # the original signals alone miss it
     assert not tr.verdict.warned(0.99, e, bt.ORIGINAL_SIGNALS)
     us = bt.summarize(run, threshold=0.99, elsewhere_threshold=0.40)["jurisdictions"][0]
@@ -344,28 +350,33 @@ def test_the_flagged_background_names_each_drug_its_signals_and_what_it_resemble
     }
     (alone,) = bt.flagged_background(run, threshold=0.99, elsewhere_threshold=0.99)
     assert alone["jurisdictions"] == {"CN": ["contains_controlled"], "US": ["contains_controlled"]}
-    assert bt.flagged_only_by(run, "contains_controlled", threshold=0.99, elsewhere_threshold=0.99) == 1
+    assert (
+        bt.flagged_only_by(run, "contains_controlled", threshold=0.99, elsewhere_threshold=0.99)
+        == 1
+    )
     assert bt.flagged_only_by(run, "contains_controlled", threshold=threshold) == 0
 
 
 def test_opioid_like_drugs_are_counted_where_they_are_not_controlled() -> None:
-    # the shipped registry: naloxone resembles oxymorphone (N-allyl for N-methyl), loperamide
-    # resembles nothing listed closely enough, nalbuphine is controlled in China only
+    # the shipped registry: naloxone resembles oxymorphone (N-allyl for N-methyl), haloperidol
+    # resembles nothing listed closely enough, loperamide carries norpipanone's scaffold
+    # (diphenylpropyl-piperidine), nalbuphine is controlled in China only
     snap = analysis_snapshot(schedules_dir())
     got = bt.opioid_like(
         snap,
         as_of=AS_OF,
         threshold=0.55,
         elsewhere_threshold=0.50,
-        names=("NALOXONE", "LOPERAMIDE", "NALBUPHINE"),
+        names=("NALOXONE", "HALOPERIDOL", "LOPERAMIDE", "NALBUPHINE"),
     )
     rows = {r["name"]: r["cells"] for r in got["rows"]}
-    assert set(rows) == {"Naloxone", "Loperamide", "Nalbuphine"}
-    assert rows["Loperamide"] == {c: "not_flagged" for c in got["codes"]}
+    assert set(rows) == {"Naloxone", "Haloperidol", "Loperamide", "Nalbuphine"}
+    assert rows["Haloperidol"] == {c: "not_flagged" for c in got["codes"]}
+    assert rows["Loperamide"] == {c: "lookalike (shares_scaffold)" for c in got["codes"]}
     assert all(rows["Naloxone"][c].startswith("lookalike (similarity") for c in got["codes"])
     assert rows["Nalbuphine"]["CN"] == "controlled"
-    # every pair but nalbuphine in China counts; naloxone's five and nalbuphine's four are flagged
-    assert got["pairs"] == 3 * len(got["codes"]) - 1
+    # every pair but nalbuphine in China counts; all but haloperidol's are flagged
+    assert got["pairs"] == 4 * len(got["codes"]) - 1
     assert got["flagged"] == sum(
         1 for cells in rows.values() for v in cells.values() if v.startswith("lookalike")
     )
@@ -376,5 +387,6 @@ def test_opioid_like_drugs_are_counted_where_they_are_not_controlled() -> None:
     # those two pairs are marked, both flagged; loperamide is excluded nowhere
     assert rows["Naloxone"]["US"].endswith(" †") and rows["Nalbuphine"]["US"].endswith(" †")
     assert not any(v.endswith("†") for v in rows["Loperamide"].values())
+    assert not any(v.endswith("†") for v in rows["Haloperidol"].values())
     assert not rows["Naloxone"]["UN"].endswith("†")
     assert (got["excluded"], got["excluded_flagged"]) == (2, 2)

@@ -76,24 +76,27 @@ def test_recording_covers_every_status() -> None:
     assert statuses == {"controlled", "controlled_by_class", "lookalike", "not_flagged"}
 
 
-# Issue 18 added two reasons after the recording (`similar_elsewhere`, `class_elsewhere`,
-# appended after the original ones) and `why`, present only on a verdict with reasons. They
-# are additive: with them taken out every answer is the recording, byte for byte, and no
-# status moved. Which pinned verdicts gained which reason is pinned here too, so a change
+# Issue 18 added reasons after the recording (`similar_elsewhere`, `class_elsewhere`,
+# `contains_controlled`, `shares_scaffold`, appended after the original ones) and `why`,
+# present only on a verdict with reasons. They are additive: with them taken out every
+# answer is the recording, byte for byte, and no status moved. Which pinned verdicts gained which reason is pinned here too, so a change
 # in the new signals is as visible as a change in the old ones.
-NEW_REASONS = ("similar_elsewhere", "class_elsewhere", "contains_controlled")
+NEW_REASONS = ("similar_elsewhere", "class_elsewhere", "contains_controlled", "shares_scaffold")
 ADDED_REASONS: dict[str, dict[str, list[str]]] = {
-    "controlled": {"CN": ["similar_elsewhere"]},
+    # fentanyl, furanyl fentanyl and 4-ANPP carry the phenethyl-piperidinyl-aniline scaffold
+    # of the fentanyls listed elsewhere (`shares_scaffold`); U-49900's 14-atom scaffold is
+    # below the signal's 16
+    "controlled": {"CN": ["similar_elsewhere", "shares_scaffold"]},
     "controlled_salt_by_name": {
-        "EU": ["similar_elsewhere"],
-        "UK": ["similar_elsewhere"],
-        "UN": ["similar_elsewhere"],
+        "EU": ["similar_elsewhere", "shares_scaffold"],
+        "UK": ["similar_elsewhere", "shares_scaffold"],
+        "UN": ["similar_elsewhere", "shares_scaffold"],
     },
     "lookalike": {
         "US": ["similar_elsewhere", "contains_controlled"],
         "CN": ["similar_elsewhere", "contains_controlled"],
     },
-    "class_near_miss": {"US": ["class_elsewhere"]},
+    "class_near_miss": {"US": ["class_elsewhere", "shares_scaffold"]},
 }
 
 

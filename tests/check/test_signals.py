@@ -59,6 +59,8 @@ def test_a_class_law_and_a_listing_elsewhere_warn_in_the_eu(real_index: WatchInd
     # valeryl fentanyl with a chlorine added: the largest substance it contains whole
     assert (inside.signal, inside.name) == ("contains_controlled", "valeryl fentanyl")
     assert inside.detail == "contained whole in the query: 27 of the query's 28 heavy atoms"
+    # it carries the fentanyls' scaffold too, but the whole substance is the stronger reason
+    assert "shares_scaffold" not in eu.reasons
 
 
 def test_class_elsewhere_needs_the_law_in_force(real_index: WatchIndex) -> None:
@@ -138,3 +140,56 @@ def test_containment_needs_a_proper_superstructure_and_a_shared_pharmacophore(
     )
     inside = next(e for e in v["UK"].why if e.signal == "contains_controlled")
     assert inside.key == "para-fluorobutyrfentanyl", inside.key
+
+
+BRORPHINE = "CC(c1ccc(Br)cc1)N1CCC(n2c(=O)[nH]c3ccccc32)CC1"
+
+
+def test_a_new_series_on_a_listed_scaffold_is_flagged(real_index: WatchIndex) -> None:
+    """Brorphine (first reported April 2019) resembles nothing listed by fingerprint (0.24 from
+    bezitramide) and contains no listed substance whole, but it carries bezitramide's
+    piperidinyl-benzimidazolone, with another chain on the piperidine."""
+    v = verdicts(real_index, BRORPHINE, as_of=date(2019, 5, 1), jurisdictions=("UK",))["UK"]
+    assert v.status == "lookalike" and v.reasons == ["shares_scaffold"]
+    (why,) = v.why
+    assert (why.signal, why.key, why.scaffold) == (
+        "shares_scaffold",
+        "bezitramide",
+        "O=c1[nH]c2ccccc2n1C1CCNCC1",
+    )
+    assert why.detail == "shares its scaffold: 16 of the query's 25 heavy atoms"
+    assert why.similarity is not None and 0.20 <= why.similarity < 0.25
+    assert {p.jurisdiction for p in why.where} == {"CN", "EU", "UK", "UN", "US"}
+
+
+def test_a_scaffold_must_be_most_of_the_query(real_index: WatchIndex) -> None:
+    day = date(2026, 11, 1)
+    # domperidone carries the same piperidinyl-benzimidazolone, but 16 of its 29 heavy atoms
+    domperidone = "O=c1[nH]c2ccccc2n1CCCN1CCC(n2c(=O)[nH]c3cc(Cl)ccc32)CC1"
+    # haloperidol's phenylpiperidine and butyrophenone are no listed scaffold; aspirin has one
+    # ring system; pethidine's single ring system is none
+    for query in (
+        domperidone,
+        "OC1(c2ccc(Cl)cc2)CCN(CCCC(=O)c2ccc(F)cc2)CC1",
+        "CC(=O)Oc1ccccc1C(=O)O",
+    ):
+        assert all(
+            "shares_scaffold" not in v.reasons
+            for v in verdicts(real_index, query, as_of=day).values()
+        ), query
+
+
+def test_scaffold_signal_parameters_are_its_own(real_index: WatchIndex) -> None:
+    """The largest scaffold wins; a scaffold below the size floor or share does not count."""
+    index = real_index
+    mol = service.parse_smiles(BRORPHINE)
+    search = index.similarity.query(index, mol, BRORPHINE)
+    own = frozenset(i for i, s in enumerate(index.snapshot.substances) if s.key == "brorphine")
+    day = date(2019, 5, 1)
+    found = service.shared_scaffold(index, search, mol, day, own)
+    assert found is not None and found[0].key == "bezitramide" and found[2].size == 16
+    assert service.shared_scaffold(index, search, mol, day, own, min_atoms=17) is None
+    assert service.shared_scaffold(index, search, mol, day, own, min_share=0.7) is None
+    assert service.shared_scaffold(index, search, mol, day, own, min_similarity=0.25) is None
+    # bezitramide was listed long before: on a day before any listing, nothing is shared
+    assert service.shared_scaffold(index, search, mol, date(1950, 1, 1), own) is None

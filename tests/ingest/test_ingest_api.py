@@ -80,8 +80,9 @@ def test_new_structure_becomes_a_reported_substance_with_verdicts(
     verdicts = {v["jurisdiction"]: v for v in body["appearance"]["verdicts"]}
     assert set(verdicts) == {"US", "UN", "CN", "EU", "UK"}
     assert verdicts["US"]["status"] == "lookalike"
-    # similar to fentanyl, controlled in the US itself and (similar_elsewhere) in others
-    assert verdicts["US"]["reasons"] == ["similarity", "similar_elsewhere"]
+    # similar to fentanyl, controlled in the US itself and (similar_elsewhere) in others, and
+    # it carries the fentanyls' scaffold (shares_scaffold)
+    assert verdicts["US"]["reasons"] == ["similarity", "similar_elsewhere", "shares_scaffold"]
     assert verdicts["US"]["neighbors"][0] == {
         "name": "Fentanyl",
         "inchikey": "PJMPHNIQZUBGLI-UHFFFAOYSA-N",
@@ -89,7 +90,10 @@ def test_new_structure_becomes_a_reported_substance_with_verdicts(
     }
     # the test registry lists no fentanyl under the UN: the warning is that it resembles a
     # substance another jurisdiction controls
-    assert (verdicts["UN"]["status"], verdicts["UN"]["reasons"]) == ("lookalike", ["similar_elsewhere"])
+    assert (verdicts["UN"]["status"], verdicts["UN"]["reasons"]) == (
+        "lookalike",
+        ["similar_elsewhere", "shares_scaffold"],
+    )
     with Session(engine) as session:
         stored = session.execute(
             select(Substance).where(Substance.inchikey == sub["inchikey"])

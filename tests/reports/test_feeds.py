@@ -140,10 +140,11 @@ def test_three_report_runs_give_three_entries(
         in oldest
     )
     # U-49900 and acetylfentanyl are close to substances controlled elsewhere (similar_elsewhere);
-    # U-49900 also holds U-47700 whole (contains_controlled), so it leads
+    # U-49900 also holds U-47700 whole (contains_controlled), the fentanyls carry fentanyl's
+    # scaffold (shares_scaffold): with as many reasons, furanylfentanyl, the closest, leads
     assert (
         "EU (European Union): 3 rows, 3 new, 0 resolved; "
-        "new: U-49900, Furanylfentanyl, Acetylfentanyl" in oldest
+        "new: Furanylfentanyl, U-49900, Acetylfentanyl" in oldest
     )
     assert "US (United States): 3 rows, 1 new, 0 resolved; new: ortho-Fluorofentanyl" in middle
     assert "CN (People's Republic of China): 3 rows, 0 new, 0 resolved" in newest
@@ -172,12 +173,12 @@ def test_jurisdiction_feed_has_an_entry_per_newly_flagged_compound(
         "ortho-Fluorofentanyl: newly flagged in CN "
         "(similarity, similar_elsewhere, contains_controlled)",
         "U-49900: newly flagged in CN (similarity, similar_elsewhere, contains_controlled)",
-        "Acetylfentanyl: newly flagged in CN (similarity, similar_elsewhere)",
+        "Acetylfentanyl: newly flagged in CN (similarity, similar_elsewhere, shares_scaffold)",
     ]
     entry = feed.entries[0]
     assert calendar.timegm(entry.published_parsed) == seconds(second["started_at"])
     assert calendar.timegm(entry.updated_parsed) == seconds(second["finished_at"])
-    assert f"newly listed by report {second['id']}, rank 2 of 3." in entry.summary
+    assert f"newly listed by report {second['id']}, rank 3 of 3." in entry.summary
     assert "Nearest controlled in CN: Furanylfentanyl (0.54)" in entry.summary
     assert "First reported 2025-10 (US, national_forensic)" in entry.summary
     assert f"InChIKey {ORTHO_FLUOROFENTANYL_KEY}" in entry.summary
@@ -197,11 +198,12 @@ def test_jurisdiction_feed_has_an_entry_per_newly_flagged_compound(
     eu = get_feed(client, jurisdiction="EU")
     assert [e.title for e in eu.entries] == [
         "ortho-Fluorofentanyl: newly flagged in EU (similar_elsewhere, contains_controlled)",
+        "Furanylfentanyl: newly flagged in EU "
+        "(controlled_elsewhere, similar_elsewhere, shares_scaffold)",
         "U-49900: newly flagged in EU (similar_elsewhere, contains_controlled)",
-        "Furanylfentanyl: newly flagged in EU (controlled_elsewhere, similar_elsewhere)",
-        "Acetylfentanyl: newly flagged in EU (similar_elsewhere)",
+        "Acetylfentanyl: newly flagged in EU (similar_elsewhere, shares_scaffold)",
     ]
-    furanyl = eu.entries[2].summary
+    furanyl = eu.entries[1].summary
     assert "Controlled elsewhere: CN by listing: Furanylfentanyl" in furanyl
     assert "US by listing: Furanylfentanyl (83 FR 61320, 2018-11-29)." in furanyl
 

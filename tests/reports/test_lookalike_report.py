@@ -69,20 +69,22 @@ def test_known_lookalikes_ranked_per_jurisdiction(engine: Engine, settings: Sett
     assert report.parameters["threshold"] == 0.4 and report.parameters["as_of"] == "2026-01-01"
     # US controls fentanyl, butyrfentanyl, furanylfentanyl and U-47700: the two new analogs are
     # similar to them; caffeine resembles nothing; furanylfentanyl is controlled there. U-49900
-    # (U-47700 with two carbons added: it contains U-47700 whole) has one reason more: first
-    assert _names(report, "US") == ["U-49900", "Acetylfentanyl"]
+    # (U-47700 with two carbons added: it contains U-47700 whole) and acetylfentanyl (it
+    # carries fentanyl's scaffold) have three reasons each: the more similar first
+    assert _names(report, "US") == ["Acetylfentanyl", "U-49900"]
     # China controls U-47700 and furanylfentanyl only: U-49900 is the closer lookalike there
     assert _names(report, "CN") == ["U-49900", "Acetylfentanyl"]
     # the UN, the EU (which includes the UN) and the UK control nothing in this registry:
     # furanylfentanyl is there because the US and China control it, the two new analogs
-    # because they resemble what the US and China control (similar_elsewhere)
+    # because they resemble what the US and China control (similar_elsewhere); furanylfentanyl
+    # and acetylfentanyl carry fentanyl's scaffold (shares_scaffold): three reasons lead
     for code in ("UN", "EU", "UK"):
-        assert _names(report, code) == ["U-49900", "Furanylfentanyl", "Acetylfentanyl"]
+        assert _names(report, code) == ["Furanylfentanyl", "U-49900", "Acetylfentanyl"]
         assert _row(report, code, "U-49900")["reason"] == "similar_elsewhere, contains_controlled"
     acetyl = _row(report, "US", "Acetylfentanyl")
     assert set(acetyl) >= CONTRACT
     assert acetyl["inchikey"] == "FYIUUQUPOKIKNI-UHFFFAOYSA-N"
-    assert acetyl["reason"] == "similarity, similar_elsewhere"
+    assert acetyl["reason"] == "similarity, similar_elsewhere, shares_scaffold"
     assert [(n["name"], n["similarity"]) for n in acetyl["neighbors"]] == [
         ("Fentanyl", 0.7727),
         ("Butyryl fentanyl", 0.7391),
@@ -92,10 +94,10 @@ def test_known_lookalikes_ranked_per_jurisdiction(engine: Engine, settings: Sett
     assert acetyl["days_since_first_appearance"] == (AS_OF - date(2015, 3, 16)).days
     assert acetyl["first_appearance"]["date"] == "2015-03"
     assert acetyl["first_flagged_at"] is not None  # the ingest-time check flagged it in the US
-    assert acetyl["new_since_previous"] is True and acetyl["rank"] == 2
+    assert acetyl["new_since_previous"] is True and acetyl["rank"] == 1
     assert _row(report, "US", "U-49900")["neighbors"][0]["name"] == "U-47700"
     furanyl = _row(report, "UN", "Furanylfentanyl")
-    assert furanyl["reason"] == "controlled_elsewhere, similar_elsewhere"
+    assert furanyl["reason"] == "controlled_elsewhere, similar_elsewhere, shares_scaffold"
     assert [
         (c["jurisdiction"], c["by"], c["effective_date"]) for c in furanyl["controlled_elsewhere"]
     ] == [
@@ -153,32 +155,32 @@ def test_second_run_shows_new_and_resolved(engine: Engine, settings: Settings) -
             "name": "Acetylfentanyl",
             "inchikey": "FYIUUQUPOKIKNI-UHFFFAOYSA-N",
             "smiles": "CC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1",
-            "previous_rank": 2,
+            "previous_rank": 1,
             "status_now": "controlled",
         }
     ]
-    # China: acetylfentanyl now has three reasons (controlled in the US, and similar), as many
-    # as U-49900 (similar, and U-47700 inside it whole), which is the more similar
-    assert _names(second, "CN") == ["U-49900", "Acetylfentanyl", "ortho-Fluorofentanyl"]
+    # China: acetylfentanyl now has four reasons (controlled in the US, similar, and fentanyl's
+    # scaffold), one more than U-49900 (similar, and U-47700 inside it whole)
+    assert _names(second, "CN") == ["Acetylfentanyl", "U-49900", "ortho-Fluorofentanyl"]
     assert _row(second, "CN", "Acetylfentanyl")["reason"] == (
-        "controlled_elsewhere, similarity, similar_elsewhere"
+        "controlled_elsewhere, similarity, similar_elsewhere, shares_scaffold"
     )
     assert [r["new_since_previous"] for r in jur["CN"]["rows"]] == [False, False, True]
     assert _row(second, "CN", "ortho-Fluorofentanyl")["reason"].endswith("contains_controlled")
-    # the UN: acetylfentanyl is new there (controlled in the US now)
-    # the UN: acetylfentanyl was listed before (it resembles what the US and China control)
-    # and now has a second reason, control in the US; ortho-fluorofentanyl is new
-    # (furanylfentanyl now holds acetylfentanyl, controlled in the US, whole: a third reason)
+    # the UN: acetylfentanyl was listed before (it resembles what the US and China control,
+    # and carries fentanyl's scaffold) and now has a third reason, control in the US;
+    # ortho-fluorofentanyl is new (furanylfentanyl now holds acetylfentanyl, controlled in
+    # the US, whole: that reason replaces its scaffold)
     assert _names(second, "UN") == [
         "Furanylfentanyl",
+        "Acetylfentanyl",
         "ortho-Fluorofentanyl",
         "U-49900",
-        "Acetylfentanyl",
     ]
     assert _row(second, "UN", "Acetylfentanyl")["reason"] == (
-        "controlled_elsewhere, similar_elsewhere"
+        "controlled_elsewhere, similar_elsewhere, shares_scaffold"
     )
-    assert [r["new_since_previous"] for r in jur["UN"]["rows"]] == [False, True, False, False]
+    assert [r["new_since_previous"] for r in jur["UN"]["rows"]] == [False, False, True, False]
     assert second.summary["jurisdictions"]["US"] == {"rows": 2, "new": 1, "resolved": 1}
 
 

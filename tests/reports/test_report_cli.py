@@ -44,7 +44,7 @@ def test_import_twice_then_report_twice(env: Path) -> None:
     assert r1.exit_code == 0, r1.stderr
     one = json.loads(r1.stdout)
     assert one["status"] == "succeeded" and one["trigger"] == "cli"
-    assert [r["name"] for r in one["jurisdictions"]["US"]["rows"]] == ["U-49900", "Acetylfentanyl"]
+    assert [r["name"] for r in one["jurisdictions"]["US"]["rows"]] == ["Acetylfentanyl", "U-49900"]
     assert all(r["new_since_previous"] for r in one["jurisdictions"]["US"]["rows"])
     r2 = runner.invoke(app, ["report", "lookalikes", "--json", "--as-of", "2026-01-01", "-j", "us"])
     two = json.loads(r2.stdout)

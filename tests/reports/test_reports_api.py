@@ -49,8 +49,8 @@ def test_run_then_read_in_every_format(client: TestClient) -> None:
     report = run.json()
     assert report["status"] == "succeeded" and report["trigger"] == "api"
     assert [r["name"] for r in report["jurisdictions"]["US"]["rows"]] == [
-        "U-49900",
         "Acetylfentanyl",
+        "U-49900",
     ]
     assert report["parameters"]["fingerprint"] == {"kind": "morgan", "radius": 2, "bits": 2048}
     rid = report["id"]
@@ -70,10 +70,10 @@ def test_run_then_read_in_every_format(client: TestClient) -> None:
     assert tuple(rows[0]) == CSV_COLUMNS
     us = [r for r in rows if r["jurisdiction"] == "US"]
     assert [(r["rank"], r["name"], r["reason"]) for r in us] == [
-        ("1", "U-49900", "similarity, similar_elsewhere, contains_controlled"),
-        ("2", "Acetylfentanyl", "similarity, similar_elsewhere"),
+        ("1", "Acetylfentanyl", "similarity, similar_elsewhere, shares_scaffold"),
+        ("2", "U-49900", "similarity, similar_elsewhere, contains_controlled"),
     ]
-    assert us[1]["neighbors"].startswith("Fentanyl (0.77); Butyryl fentanyl (0.74)")
+    assert us[0]["neighbors"].startswith("Fentanyl (0.77); Butyryl fentanyl (0.74)")
     by_accept = client.get("/reports/latest", headers={"Accept": "text/csv"})
     assert by_accept.text == as_csv.text
 
@@ -84,6 +84,9 @@ def test_run_then_read_in_every_format(client: TestClient) -> None:
     assert "Acetylfentanyl" in page.text
     # the containment warning names what U-49900 holds whole and where that is controlled
     assert "contains U-47700 whole, controlled in CN, US (contained whole in the query" in page.text
+    # and the scaffold warning what acetylfentanyl carries (the fentanyls listed in the US)
+    assert "carries the scaffold of " in page.text
+    assert "carries the scaffold of Fentanyl, controlled in US (shares its scaffold: 21 of" in page.text
     assert client.get(f"/reports/{rid}", params={"format": "html"}).text == page.text
 
 

@@ -485,3 +485,27 @@ def test_check_page_highlights_the_controlled_substance_a_query_contains(
     assert "contains controlled" in page  # the reason, as the page writes reasons
     svg = web_client.get("/check/depiction.svg", params={"structure": query, "jurisdiction": "UK"})
     assert svg.status_code == 200 and svg.text.startswith("<?xml")
+
+
+def test_check_page_highlights_the_listed_scaffold_a_query_carries(web_client: TestClient) -> None:
+    # brorphine in May 2019, before any listing: bezitramide's piperidinyl-benzimidazolone
+    query = "CC(c1ccc(Br)cc1)N1CCC(n2c(=O)[nH]c3ccccc32)CC1"
+    params = {"structures": query, "jurisdiction": ["UK"], "as_of": "2019-05-01"}
+    page = web_client.get("/check-page", params=params).text
+    assert "highlighted: Bezitramide, its scaffold (" in page
+    assert "shares scaffold: Bezitramide (0.24), shares its scaffold: 16 of the query" in page
+    assert "<code>O=c1[nH]c2ccccc2n1C1CCNCC1</code>" in page
+    # the depiction highlights those 16 atoms, not the part shared with the nearest neighbour
+    from service.check import service
+    from service.chem import depict
+
+    mol = service.parse_smiles(query)
+    atoms = service.scaffold_atoms(mol, "O=c1[nH]c2ccccc2n1C1CCNCC1")
+    assert len(atoms) == 16
+    svg = web_client.get(
+        "/check/depiction.svg",
+        params={"structure": query, "jurisdiction": "UK", "as_of": "2019-05-01"},
+    )
+    assert svg.status_code == 200
+    assert svg.text == depict.svg(mol, atoms)
+    assert svg.text != depict.svg(mol)
