@@ -83,6 +83,22 @@ def write_analysis(
     rows = service.sweep_rows(runs)
     fps = [r.fingerprint for r in runs]
     cell = {(r["fingerprint"], r["threshold"]): r for r in reversed(rows)}  # the first wins
+
+    def structural(
+        signal: str, min_atoms: int, min_share: float, min_similarity: float
+    ) -> dict[str, Any]:
+        """A containment signal's parameters, and the background drugs only it flags."""
+        alone = service.flagged_only_by(
+            run, signal, threshold=default_threshold, elsewhere_threshold=elsewhere_threshold
+        )
+        return {
+            "min_atoms": min_atoms,
+            "min_share": min_share,
+            "min_similarity": min_similarity,
+            "candidates": check.CONTAINS_CANDIDATES,
+            "alone": alone,
+        }
+
     context = {
         "digest": (snapshot.digest or "none")[:12],
         "as_of": as_of,
@@ -94,30 +110,18 @@ def write_analysis(
         "elsewhere_codes": list(curve[0]["combined"]) if curve else [],
         "goal_recall": GOAL_RECALL,
         "goal_false_alarm": GOAL_FALSE_ALARM,
-        "contains": {
-            "min_atoms": check.CONTAINS_MIN_ATOMS,
-            "min_share": check.CONTAINS_MIN_SHARE,
-            "min_similarity": check.CONTAINS_MIN_SIMILARITY,
-            "candidates": check.CONTAINS_CANDIDATES,
-            "alone": service.flagged_only_by(
-                run,
-                "contains_controlled",
-                threshold=default_threshold,
-                elsewhere_threshold=elsewhere_threshold,
-            ),
-        },
-        "scaffold": {
-            "min_atoms": check.SCAFFOLD_MIN_ATOMS,
-            "min_share": check.SCAFFOLD_MIN_SHARE,
-            "min_similarity": check.SCAFFOLD_MIN_SIMILARITY,
-            "candidates": check.CONTAINS_CANDIDATES,
-            "alone": service.flagged_only_by(
-                run,
-                "shares_scaffold",
-                threshold=default_threshold,
-                elsewhere_threshold=elsewhere_threshold,
-            ),
-        },
+        "contains": structural(
+            "contains_controlled",
+            check.CONTAINS_MIN_ATOMS,
+            check.CONTAINS_MIN_SHARE,
+            check.CONTAINS_MIN_SIMILARITY,
+        ),
+        "scaffold": structural(
+            "shares_scaffold",
+            check.SCAFFOLD_MIN_ATOMS,
+            check.SCAFFOLD_MIN_SHARE,
+            check.SCAFFOLD_MIN_SIMILARITY,
+        ),
         "n_background": run.n_background,
         "n_dates": len(run.dates),
         "n_trials": len(run.trials),

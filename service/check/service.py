@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Literal
@@ -688,6 +688,23 @@ def _listed_later(candidates: list[SubstanceFact], code: str, day: date) -> List
     return None
 
 
+def _nearest_controlled(
+    index: WatchIndex,
+    search: Any,
+    day: date,
+    own: frozenset[int],
+    candidates: int,
+    min_similarity: float,
+) -> Iterator[Hit]:
+    """The substances controlled anywhere on the day most similar to the query, most similar
+    first, down to `min_similarity` (the query's own identity left out)."""
+    allowed = index.controlled_anywhere_positions(day)
+    for h in search.nearest(candidates, allowed - own if own else allowed):
+        if h.similarity < min_similarity:
+            return  # most similar first: the rest are less similar still
+        yield h
+
+
 def contained_controlled(
     index: WatchIndex,
     search: Any,
@@ -709,11 +726,8 @@ def contained_controlled(
     n = mol.GetNumHeavyAtoms()
     if n <= min_atoms:
         return None
-    allowed = index.controlled_anywhere_positions(day)
     best: tuple[SubstanceFact, float, int, int] | None = None
-    for h in search.nearest(candidates, allowed - own if own else allowed):
-        if h.similarity < min_similarity:
-            break  # most similar first: the rest are less similar still
+    for h in _nearest_controlled(index, search, day, own, candidates, min_similarity):
         s = index.by_id[h.substance_id]
         size = s.mol.GetNumHeavyAtoms()
         if not min_atoms <= size < n or size < min_share * n:
@@ -752,11 +766,8 @@ def shared_scaffold(
     floor = max(min_atoms, min_share * n)
     if n < floor:
         return None
-    allowed = index.controlled_anywhere_positions(day)
     best: tuple[SubstanceFact, float, Core, int] | None = None
-    for h in search.nearest(candidates, allowed - own if own else allowed):
-        if h.similarity < min_similarity:
-            break  # most similar first: the rest are less similar still
+    for h in _nearest_controlled(index, search, day, own, candidates, min_similarity):
         for core in index.cores(h.substance_id):
             if core.size < floor or (best is not None and core.size <= best[2].size):
                 break  # largest first: the rest are smaller still
