@@ -48,7 +48,10 @@ def _ints(text: str) -> list[int]:
     return [int(x) for x in text.split(",") if x]
 
 
-ASK = {"contains_controlled": contained_controlled, "shares_scaffold": shared_scaffold}
+ASK = {  # the signal's function, and its service default for MIN_ATOMS
+    "contains_controlled": (contained_controlled, CONTAINS_MIN_ATOMS),
+    "shares_scaffold": (shared_scaffold, SCAFFOLD_MIN_ATOMS),
+}
 
 
 def main() -> None:
@@ -60,10 +63,8 @@ def main() -> None:
     ap.add_argument("--candidates", type=int, default=CONTAINS_CANDIDATES)
     args = ap.parse_args()
     signal = args.signal
-    ask = ASK[signal]
-    sizes = args.min_atoms or [
-        CONTAINS_MIN_ATOMS if signal == "contains_controlled" else SCAFFOLD_MIN_ATOMS
-    ]
+    ask, default_atoms = ASK[signal]
+    sizes = args.min_atoms or [default_atoms]
 
     t0 = time.perf_counter()
     snap = analysis_snapshot(schedules_dir())

@@ -818,8 +818,13 @@ def _containment(inside: tuple[SubstanceFact, float, int, int], day: date) -> Ev
         key=s.key,
         similarity=similarity,
         detail=f"contained whole in the query: {size} of the query's {n} heavy atoms",
-        where=[_place(a) for a in sorted(s.controlled_anywhere(day), key=lambda a: a.jurisdiction)],
+        where=_everywhere(s, day),
     )
+
+
+def _everywhere(s: SubstanceFact, day: date) -> list[Place]:
+    """Where a substance is controlled on the day, by jurisdiction code."""
+    return [_place(a) for a in sorted(s.controlled_anywhere(day), key=lambda a: a.jurisdiction)]
 
 
 def _scaffold(shared: tuple[SubstanceFact, float, Core, int], day: date) -> Evidence:
@@ -831,7 +836,7 @@ def _scaffold(shared: tuple[SubstanceFact, float, Core, int], day: date) -> Evid
         similarity=similarity,
         detail=f"shares its scaffold: {core.size} of the query's {n} heavy atoms",
         scaffold=core.smiles,
-        where=[_place(a) for a in sorted(s.controlled_anywhere(day), key=lambda a: a.jurisdiction)],
+        where=_everywhere(s, day),
     )
 
 
