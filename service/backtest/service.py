@@ -249,11 +249,12 @@ def frozen_index(frozen: Snapshot, fps: FingerprintCache, name: str) -> WatchInd
     idx = WatchIndex(
         snapshot=frozen, version=frozen.digest or "", fp_kind=kind, radius=radius, bits=fps.bits
     )
-    for s in frozen.substances:
+    for i, s in enumerate(frozen.substances):
         idx.fps.append(fps.get(s.inchikey, s.mol, name))
         idx.by_inchikey[s.inchikey] = s
         idx.by_connectivity.setdefault(s.connectivity, []).append(s)
         idx.by_id[s.id] = s
+        idx.positions[s.id] = i
     return idx
 
 

@@ -41,6 +41,7 @@ class WatchIndex:
     by_name: dict[str, SubstanceFact] = field(default_factory=dict)
     by_loose_name: dict[str, SubstanceFact] = field(default_factory=dict)
     by_id: dict[int, SubstanceFact] = field(default_factory=dict)
+    positions: dict[int, int] = field(default_factory=dict)  # substance id -> its position
     build_seconds: float = 0.0
     search: Any = None  # None: in memory; else a cartridge.CartridgeSearch
     _controlled: dict[tuple[str, Any], frozenset[int]] = field(default_factory=dict)
@@ -61,7 +62,8 @@ class WatchIndex:
         """Fingerprint every substance (unless the database searches) and index names and keys."""
         t0 = time.perf_counter()
         idx = cls(snapshot=snapshot, version=version, fp_kind=kind, radius=radius, bits=bits)
-        for s in snapshot.substances:
+        for i, s in enumerate(snapshot.substances):
+            idx.positions[s.id] = i
             if fingerprints:
                 idx.fps.append(fingerprint(s.mol, kind, radius, bits))
             idx.by_inchikey[s.inchikey] = s

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from rdkit import Chem, DataStructs
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 
 from service import migrate
@@ -184,6 +184,40 @@ def test_both_paths_give_the_same_verdicts_and_neighbours(
         for v in check(in_db, q, CheckOptions(as_of=DAYS[-1])).verdicts
     }
     assert statuses >= {"controlled", "controlled_by_class", "lookalike", "not_flagged"}
+
+
+def test_a_check_asks_the_database_on_one_connection_in_two_statements(
+    indexes: tuple[WatchIndex, WatchIndex],
+) -> None:
+    """Every nearest question of a check (a dozen: neighbours per jurisdiction, nearest
+    elsewhere, containment candidates) is answered by one ranking; with the scaffold prefilter
+    that is two statements on one pooled connection, whatever the query."""
+    memory, in_db = indexes
+    engine = in_db.search._engine
+    statements: list[str] = []
+    checkouts: list[int] = []
+
+    def count(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    def checkout(dbapi_conn, record, proxy):  # type: ignore[no-untyped-def]
+        checkouts.append(1)
+
+    event.listen(engine, "before_cursor_execute", count)
+    event.listen(engine.pool, "checkout", checkout)
+    try:
+        for q in [ANALOGS[0], ANALOGS[4], ANALOGS[5], memory.snapshot.substances[0].smiles]:
+            statements.clear()
+            checkouts.clear()
+            result = check(in_db, q, CheckOptions(as_of=DAYS[-1]))
+            assert result == check(memory, q, CheckOptions(as_of=DAYS[-1])), q
+            assert len(statements) == 2, (q, statements)
+            assert any("tanimoto_sml" in s for s in statements)
+            assert any("class_scaffolds" in s for s in statements)
+            assert len(checkouts) == 1, q
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+        event.remove(engine.pool, "checkout", checkout)
 
 
 def test_registry_substructure_search_matches_rdkit(indexes: tuple[WatchIndex, WatchIndex]) -> None:
