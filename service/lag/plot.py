@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import matplotlib
@@ -28,9 +30,19 @@ def _survival_at(points: Sequence[dict[str, Any]], days: float) -> float:
 
 
 def render(curves: Sequence[dict[str, Any]], *, fmt: str = "svg", title: str = "") -> bytes:
-    """Render curves (as from `service.curves`) to SVG or PNG bytes; raise ValueError on a bad format."""
+    """Render curves (as from `service.curves`) to SVG or PNG bytes; raise ValueError on a bad format.
+
+    A drawing takes about 0.1 s and the lag page asks for the same one on every view: the bytes
+    are remembered per curves, format and title (bounded).
+    """
     if fmt not in FORMATS:
         raise ValueError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
+    return _render(json.dumps(list(curves), sort_keys=True), fmt, title)
+
+
+@lru_cache(maxsize=32)
+def _render(curves_json: str, fmt: str, title: str) -> bytes:
+    curves: list[dict[str, Any]] = json.loads(curves_json)
     fig, ax = plt.subplots(figsize=(8, 5), dpi=100)
     try:
         for curve in curves:

@@ -70,6 +70,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from service.dates import PartialDate
@@ -529,16 +530,25 @@ def _interval(rows: Sequence[LagRow]) -> bool:
     return any(r.censoring == "interval" for r in rows)
 
 
-def _km(rows: Sequence[LagRow]) -> Any:
+Fit = tuple[tuple[int, bool, str], ...]
+"""What a Kaplan-Meier fit of lag rows depends on: each row's (duration, event, censoring), in
+the rows' order. Equal fits give equal curves, so the fitted figures are remembered by it."""
+
+
+def _fit(rows: Sequence[LagRow]) -> Fit:
+    return tuple((r.duration_days, r.event, r.censoring) for r in rows)
+
+
+def _km(fit: Fit) -> Any:
     """Kaplan-Meier; the Turnbull estimate when some rows are interval-censored."""
     from lifelines import KaplanMeierFitter
 
     kmf = KaplanMeierFitter(alpha=0.05)
-    if not _interval(rows):
-        kmf.fit([r.duration_days for r in rows], event_observed=[r.event for r in rows], label="KM")
+    if not any(c == "interval" for _, _, c in fit):
+        kmf.fit([d for d, _, _ in fit], event_observed=[e for _, e, _ in fit], label="KM")
         return kmf
-    lower = [0.0 if r.censoring == "interval" else float(r.duration_days) for r in rows]
-    upper = [float(r.duration_days) if r.censoring != "right" else math.inf for r in rows]
+    lower = [0.0 if c == "interval" else float(d) for d, _, c in fit]
+    upper = [float(d) if c != "right" else math.inf for d, _, c in fit]
     kmf.fit_interval_censoring(lower, upper, label="KM")
     return kmf
 
@@ -555,6 +565,25 @@ def _km_time(kmf: Any, p: float) -> float | None:
     sf = _survival(kmf)
     below = sf[sf <= p + 1e-12]
     return float(below.index[0]) if len(below) else None
+
+
+# A fit takes 2-25 ms (the Turnbull estimate iterates); a summary makes about thirty, a request
+# for the lag statistics or curves repeats the same ones: the figures of a fit are remembered
+# (bounded; plain numbers, never the fitter itself).
+_FITS_REMEMBERED = 1024
+
+
+@lru_cache(maxsize=_FITS_REMEMBERED)
+def _km_figures(fit: Fit) -> tuple[float | None, ...]:
+    """(q1, median, q3, median band lower, upper) of the Kaplan-Meier fit, in days."""
+    kmf = _km(fit)
+    quartiles = (_km_time(kmf, 0.75), _km_time(kmf, 0.5), _km_time(kmf, 0.25))
+    if any(c == "interval" for _, _, c in fit):
+        return (*quartiles, None, None)  # the Turnbull estimate comes without a confidence band
+    ci = kmf.confidence_interval_survival_function_
+    lower, upper = ci.columns[0], ci.columns[1]
+    # the median's 95% band: where the lower and upper survival bands cross one half
+    return (*quartiles, _cross(ci[lower], 0.5), _cross(ci[upper], 0.5))
 
 
 def group_stats(rows: Sequence[LagRow]) -> dict[str, Any]:
@@ -580,16 +609,10 @@ def group_stats(rows: Sequence[LagRow]) -> dict[str, Any]:
         "km_q3_days": None,
     }
     if rows:
-        kmf = _km(rows)
-        out["km_q1_days"] = _km_time(kmf, 0.75)
-        out["km_median_days"] = _km_time(kmf, 0.5)
-        out["km_q3_days"] = _km_time(kmf, 0.25)
-        if _interval(rows):
-            return out  # the Turnbull estimate comes without a confidence band
-        ci = kmf.confidence_interval_survival_function_
-        lower, upper = ci.columns[0], ci.columns[1]
-        # the median's 95% band: where the lower and upper survival bands cross one half
-        out["km_median_ci_days"] = [_cross(ci[lower], 0.5), _cross(ci[upper], 0.5)]
+        km_q1, km_med, km_q3, ci_lower, ci_upper = _km_figures(_fit(rows))
+        out["km_q1_days"], out["km_median_days"], out["km_q3_days"] = km_q1, km_med, km_q3
+        if not _interval(rows):
+            out["km_median_ci_days"] = [ci_lower, ci_upper]
     return out
 
 
@@ -602,47 +625,63 @@ def km_points(rows: Sequence[LagRow]) -> list[dict[str, Any]]:
     """Kaplan-Meier steps: days, share still uncontrolled, its 95% band, at risk, events, censored."""
     if not rows:
         return []
-    kmf = _km(rows)
-    if _interval(rows):
-        return _turnbull_points(rows, _survival(kmf))
+    return [dict(zip(_POINT_KEYS, p, strict=True)) for p in _km_steps(_fit(rows))]
+
+
+_POINT_KEYS = (
+    "days",
+    "months",
+    "survival",
+    "ci_lower",
+    "ci_upper",
+    "at_risk",
+    "events",
+    "censored",
+)
+
+
+@lru_cache(maxsize=_FITS_REMEMBERED)
+def _km_steps(fit: Fit) -> tuple[tuple[Any, ...], ...]:
+    """The steps of `km_points` as tuples (remembered per fit; callers get fresh dicts)."""
+    kmf = _km(fit)
+    if any(c == "interval" for _, _, c in fit):
+        return _turnbull_points(fit, _survival(kmf))
     sf = kmf.survival_function_["KM"]
     ci = kmf.confidence_interval_survival_function_
     table = kmf.event_table
-    points = []
-    for t in sf.index:
-        points.append(
-            {
-                "days": float(t),
-                "months": round(float(t) / DAYS_PER_MONTH, 3),
-                "survival": _finite(sf.loc[t], 6),
-                "ci_lower": _finite(ci.iloc[:, 0].loc[t], 6),
-                "ci_upper": _finite(ci.iloc[:, 1].loc[t], 6),
-                "at_risk": int(table.loc[t, "at_risk"]),
-                "events": int(table.loc[t, "observed"]),
-                "censored": int(table.loc[t, "censored"]),
-            }
+    return tuple(
+        (
+            float(t),
+            round(float(t) / DAYS_PER_MONTH, 3),
+            _finite(sf.loc[t], 6),
+            _finite(ci.iloc[:, 0].loc[t], 6),
+            _finite(ci.iloc[:, 1].loc[t], 6),
+            int(table.loc[t, "at_risk"]),
+            int(table.loc[t, "observed"]),
+            int(table.loc[t, "censored"]),
         )
-    return points
+        for t in sf.index
+    )
 
 
-def _turnbull_points(rows: Sequence[LagRow], sf: Any) -> list[dict[str, Any]]:
+def _turnbull_points(fit: Fit, sf: Any) -> tuple[tuple[Any, ...], ...]:
     """Steps of a Turnbull curve (no band); an interval-censored row counts at its upper bound."""
     points = []
     for t in sf.index:
         days = float(t)
         points.append(
-            {
-                "days": days,
-                "months": round(days / DAYS_PER_MONTH, 3),
-                "survival": _finite(sf.loc[t], 6),
-                "ci_lower": None,
-                "ci_upper": None,
-                "at_risk": sum(r.duration_days >= days for r in rows),
-                "events": sum(r.event and r.duration_days == days for r in rows),
-                "censored": sum(not r.event and r.duration_days == days for r in rows),
-            }
+            (
+                days,
+                round(days / DAYS_PER_MONTH, 3),
+                _finite(sf.loc[t], 6),
+                None,
+                None,
+                sum(d >= days for d, _, _ in fit),
+                sum(e and d == days for d, e, _ in fit),
+                sum(not e and d == days for d, e, _ in fit),
+            )
         )
-    return points
+    return tuple(points)
 
 
 def grouped(rows: Iterable[LagRow], by: GroupBy | str) -> dict[str, list[LagRow]]:

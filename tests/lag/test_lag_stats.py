@@ -120,3 +120,64 @@ def test_summary_and_curves() -> None:
     assert plot.render(c, fmt="png").startswith(b"\x89PNG")
     with pytest.raises(ValueError, match="format 'gif'"):
         plot.render(c, fmt="gif")
+
+
+def test_a_fit_is_made_once_and_its_figures_reused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lag statistics and curves of the same rows fit Kaplan-Meier once: a second summary,
+    or the curves after it, fits nothing and gives the same figures; each caller gets its own
+    point dicts, so changing one changes no later answer."""
+    from service.lag import service as lag
+
+    spec = [(111, True), (222, False), (333, True), (444, True), (555, False)]
+    table = LagTable(
+        as_of=date(2020, 1, 1),
+        basis="global",
+        rows=rows(spec, "US") + rows(spec[:3], "UN"),
+        without_appearance=[],
+        without_local_appearance=0,
+        appeared_after_as_of=0,
+    )
+    fits: list[int] = []
+    real = lag._km
+
+    def counting(fit):  # type: ignore[no-untyped-def]
+        fits.append(len(fit))
+        return real(fit)
+
+    monkeypatch.setattr(lag, "_km", counting)
+    lag._km_figures.cache_clear()
+    lag._km_steps.cache_clear()
+    first = summary(table)
+    made = len(fits)
+    assert made > 0
+    assert summary(table) == first
+    assert len(fits) == made  # nothing fitted again
+    points = curves(table.rows, by="jurisdiction")
+    again = len(fits)
+    points[0]["points"][0]["survival"] = -1.0
+    assert curves(table.rows, by="jurisdiction")[0]["points"][0]["survival"] != -1.0
+    assert len(fits) == again
+    # other rows are another fit
+    group_stats(rows([(10, True), (20, True)]))
+    assert len(fits) == again + 1
+
+
+def test_a_drawing_is_made_once_per_curves(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same curves, format and title give the remembered bytes without drawing again;
+    other curves are drawn."""
+    drawn: list[int] = []
+    real = plot.plt.subplots
+
+    def counting(*a, **k):  # type: ignore[no-untyped-def]
+        drawn.append(1)
+        return real(*a, **k)
+
+    monkeypatch.setattr(plot.plt, "subplots", counting)
+    plot._render.cache_clear()
+    c = curves(rows([(100, True), (200, False), (300, True)]), by="jurisdiction")
+    png = plot.render(c, fmt="png", title="memo")
+    assert plot.render(c, fmt="png", title="memo") == png
+    assert len(drawn) == 1
+    other = curves(rows([(100, True), (250, True)]), by="jurisdiction")
+    assert plot.render(other, fmt="png", title="memo") != png
+    assert len(drawn) == 2
