@@ -178,7 +178,6 @@ class CartridgeSearch:
         self._engine = engine
         self._pid = os.getpid()
         self.radius, self.bits = radius, bits
-        self._ids: dict[tuple[str, frozenset[int]], list[int]] = {}
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
@@ -195,18 +194,6 @@ class CartridgeSearch:
         """Start answering questions about one standardized query structure (the database
         computes its own fingerprint; `fp` is not needed)."""
         return CartridgeQuery(self, index, mol, smiles)
-
-    def ids_at(self, index: Any, positions: frozenset[int]) -> list[int]:
-        """Substance ids at positions of the index, sorted (cached per index version)."""
-        key = (index.version, positions)
-        ids = self._ids.get(key)
-        if ids is None:
-            subs = index.snapshot.substances
-            ids = sorted(subs[i].id for i in positions)
-            if len(self._ids) > 4096:
-                self._ids.clear()
-            self._ids[key] = ids
-        return ids
 
     def nearest(
         self,

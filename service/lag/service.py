@@ -539,12 +539,17 @@ def _fit(rows: Sequence[LagRow]) -> Fit:
     return tuple((r.duration_days, r.event, r.censoring) for r in rows)
 
 
+def _turnbull(fit: Fit) -> bool:
+    """Whether the fit is Turnbull's: some rows are interval-censored."""
+    return any(c == "interval" for _, _, c in fit)
+
+
 def _km(fit: Fit) -> Any:
     """Kaplan-Meier; the Turnbull estimate when some rows are interval-censored."""
     from lifelines import KaplanMeierFitter
 
     kmf = KaplanMeierFitter(alpha=0.05)
-    if not any(c == "interval" for _, _, c in fit):
+    if not _turnbull(fit):
         kmf.fit([d for d, _, _ in fit], event_observed=[e for _, e, _ in fit], label="KM")
         return kmf
     lower = [0.0 if c == "interval" else float(d) for d, _, c in fit]
@@ -578,7 +583,7 @@ def _km_figures(fit: Fit) -> tuple[float | None, ...]:
     """(q1, median, q3, median band lower, upper) of the Kaplan-Meier fit, in days."""
     kmf = _km(fit)
     quartiles = (_km_time(kmf, 0.75), _km_time(kmf, 0.5), _km_time(kmf, 0.25))
-    if any(c == "interval" for _, _, c in fit):
+    if _turnbull(fit):
         return (*quartiles, None, None)  # the Turnbull estimate comes without a confidence band
     ci = kmf.confidence_interval_survival_function_
     lower, upper = ci.columns[0], ci.columns[1]
@@ -644,7 +649,7 @@ _POINT_KEYS = (
 def _km_steps(fit: Fit) -> tuple[tuple[Any, ...], ...]:
     """The steps of `km_points` as tuples (remembered per fit; callers get fresh dicts)."""
     kmf = _km(fit)
-    if any(c == "interval" for _, _, c in fit):
+    if _turnbull(fit):
         return _turnbull_points(fit, _survival(kmf))
     sf = kmf.survival_function_["KM"]
     ci = kmf.confidence_interval_survival_function_
