@@ -526,10 +526,6 @@ def _finite(x: Any, digits: int | None = None) -> float | None:
     return round(v, digits) if digits is not None else v
 
 
-def _interval(rows: Sequence[LagRow]) -> bool:
-    return any(r.censoring == "interval" for r in rows)
-
-
 Fit = tuple[tuple[int, bool, str], ...]
 """What a Kaplan-Meier fit of lag rows depends on: each row's (duration, event, censoring), in
 the rows' order. Equal fits give equal curves, so the fitted figures are remembered by it."""
@@ -616,8 +612,7 @@ def group_stats(rows: Sequence[LagRow]) -> dict[str, Any]:
     if rows:
         km_q1, km_med, km_q3, ci_lower, ci_upper = _km_figures(_fit(rows))
         out["km_q1_days"], out["km_median_days"], out["km_q3_days"] = km_q1, km_med, km_q3
-        if not _interval(rows):
-            out["km_median_ci_days"] = [ci_lower, ci_upper]
+        out["km_median_ci_days"] = [ci_lower, ci_upper]  # no band for Turnbull's: both None
     return out
 
 
