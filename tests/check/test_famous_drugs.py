@@ -73,6 +73,15 @@ CASES = [
         dict.fromkeys(ALL, {"controlled"}),
     ),
     (
+        # kratom's potent alkaloid: China's NPS supplementary list since 2024-07-01 (annex no. 43);
+        # the US lists three of its derivatives temporarily (MGM-15, MGM-16, mitragynine
+        # pseudoindoxyl), not 7-hydroxymitragynine itself; no UN, UK or EU act
+        "7-hydroxymitragynine",
+        "CC[C@@H]1CN2CC[C@@]3(O)C(=Nc4cccc(OC)c43)[C@@H]2C[C@@H]1/C(=C\\OC)C(=O)OC",
+        "RYENLSMHLCNXJT-CYXFISRXSA-N",
+        {**dict.fromkeys(ALL, {"lookalike", "not_flagged"}), "CN": {"controlled"}},
+    ),
+    (
         "levomethorphan",
         "COc1ccc2c(c1)[C@@]13CCCC[C@H]1[C@@H](C2)N(C)CC3",
         "MKXZASYAUGDDCJ-CGTJXYLNSA-N",
@@ -220,7 +229,7 @@ def test_dextromethorphan_carries_the_conventions_exclusion(real_client: TestCli
 
 def test_the_mirror_image_of_an_exclusion_is_not_excluded(real_client: TestClient) -> None:
     """Levomethorphan shares dextromethorphan's skeleton and is controlled: no exclusion."""
-    by = _verdicts(real_client, CASES[7][1])
+    by = _verdicts(real_client, CASES[8][1])
     assert all(v["status"] == "controlled" for c, v in by.items() if c != "CN")
     assert all("exclusions" not in v for v in by.values())
 
