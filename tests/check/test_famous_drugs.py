@@ -82,6 +82,15 @@ CASES = [
         {**dict.fromkeys(ALL, {"lookalike", "not_flagged"}), "CN": {"controlled"}},
     ),
     (
+        # UN Schedule II; US Schedules II and IV; China's narcotic catalogue; in the UK a controlled
+        # drug by 1 February 2002 (its preparations are in Schedule 5 to the Misuse of Drugs
+        # Regulations 2001); drawn as the dextro isomer the law names (levopropoxyphene is not it)
+        "dextropropoxyphene",
+        "CCC(=O)O[C@](Cc1ccccc1)(c1ccccc1)[C@H](C)CN(C)C",
+        "XLMALTXPSGQGBX-GCJKJVERSA-N",
+        dict.fromkeys(ALL, {"controlled"}),
+    ),
+    (
         "levomethorphan",
         "COc1ccc2c(c1)[C@@]13CCCC[C@H]1[C@@H](C2)N(C)CC3",
         "MKXZASYAUGDDCJ-CGTJXYLNSA-N",
@@ -229,7 +238,7 @@ def test_dextromethorphan_carries_the_conventions_exclusion(real_client: TestCli
 
 def test_the_mirror_image_of_an_exclusion_is_not_excluded(real_client: TestClient) -> None:
     """Levomethorphan shares dextromethorphan's skeleton and is controlled: no exclusion."""
-    by = _verdicts(real_client, CASES[8][1])
+    by = _verdicts(real_client, CASES[9][1])
     assert all(v["status"] == "controlled" for c, v in by.items() if c != "CN")
     assert all("exclusions" not in v for v in by.values())
 
