@@ -240,22 +240,18 @@ class FingerprintCache:
 
 
 def frozen_index(frozen: Snapshot, fps: FingerprintCache, name: str) -> WatchIndex:
-    """A watch index over a frozen registry, with fingerprints from the cache.
-
-    The same lookup tables `WatchIndex.build` fills for the check (keys and fingerprints;
-    names are not needed: queries are structures).
-    """
+    """A watch index over a frozen registry, with fingerprints from the cache (no name
+    tables: the backtest's queries are structures)."""
     kind, radius = _fp_setting(name)
-    idx = WatchIndex(
-        snapshot=frozen, version=frozen.digest or "", fp_kind=kind, radius=radius, bits=fps.bits
+    return WatchIndex.build(
+        frozen,
+        version=frozen.digest or "",
+        kind=kind,
+        radius=radius,
+        bits=fps.bits,
+        fingerprint_of=lambda s: fps.get(s.inchikey, s.mol, name),
+        names=False,
     )
-    for i, s in enumerate(frozen.substances):
-        idx.fps.append(fps.get(s.inchikey, s.mol, name))
-        idx.by_inchikey[s.inchikey] = s
-        idx.by_connectivity.setdefault(s.connectivity, []).append(s)
-        idx.by_id[s.id] = s
-        idx.positions[s.id] = i
-    return idx
 
 
 # --------------------------------------------------------------------------- verdicts

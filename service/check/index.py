@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,37 +59,52 @@ class WatchIndex:
         radius: int = 2,
         bits: int = 2048,
         fingerprints: bool = True,
+        fingerprint_of: Callable[[SubstanceFact], Any] | None = None,
+        names: bool = True,
     ) -> WatchIndex:
-        """Fingerprint every substance (unless the database searches) and index names and keys."""
+        """Fingerprint every substance (unless the database searches) and index names and keys.
+
+        `fingerprint_of` supplies each substance's fingerprint from elsewhere (the backtest's
+        cache); `names=False` leaves the name tables empty, for callers that ask by structure only.
+        """
         t0 = time.perf_counter()
         idx = cls(snapshot=snapshot, version=version, fp_kind=kind, radius=radius, bits=bits)
         for i, s in enumerate(snapshot.substances):
             idx.positions[s.id] = i
-            if fingerprints:
+            if fingerprint_of is not None:
+                idx.fps.append(fingerprint_of(s))
+            elif fingerprints:
                 idx.fps.append(fingerprint(s.mol, kind, radius, bits))
             idx.by_inchikey[s.inchikey] = s
             idx.by_connectivity.setdefault(s.connectivity, []).append(s)
             idx.by_id[s.id] = s
-        # names: registry entries win over reported compounds, preferred names over synonyms
-        ordered = sorted(snapshot.substances, key=lambda s: s.origin != "registry", reverse=True)
+        if names:
+            idx._index_names()
+        idx.build_seconds = time.perf_counter() - t0
+        return idx
+
+    def _index_names(self) -> None:
+        """Names, synonyms, CAS numbers and keys; registry entries win over reported compounds,
+        preferred names over synonyms."""
+        ordered = sorted(
+            self.snapshot.substances, key=lambda s: s.origin != "registry", reverse=True
+        )
         for s in ordered:
             for name in (*s.synonyms, s.cas, s.key):
                 if name:
-                    idx.by_name[name.casefold()] = s
+                    self.by_name[name.casefold()] = s
         for s in ordered:
-            idx.by_name[s.name.casefold()] = s
+            self.by_name[s.name.casefold()] = s
         # the same names without spaces, dashes and commas ("U47700", "acetyl-fentanyl",
         # "U-47,700"); a key two substances share would guess, so it is left out
         ambiguous: set[str] = set()
-        for name, s in idx.by_name.items():
+        for name, s in self.by_name.items():
             key = loose_name(name)
-            if key in idx.by_loose_name and idx.by_loose_name[key].id != s.id:
+            if key in self.by_loose_name and self.by_loose_name[key].id != s.id:
                 ambiguous.add(key)
-            idx.by_loose_name.setdefault(key, s)
+            self.by_loose_name.setdefault(key, s)
         for key in ambiguous:
-            del idx.by_loose_name[key]
-        idx.build_seconds = time.perf_counter() - t0
-        return idx
+            del self.by_loose_name[key]
 
     def fingerprints(self) -> list[Any]:
         """Fingerprints of every substance, in `snapshot.substances` order.
