@@ -71,7 +71,7 @@ from service.check.verdict import (
     Verdict,
 )
 from service.chem.classes import ClassMatch
-from service.chem.drugnames import approved_drug_smiles, brand_generic, brand_names
+from service.chem.drugnames import approved_drug_smiles, brand_generic, brand_names, plant_material
 from service.chem.errors import StructureError
 from service.chem.inputs import CAS, INCHIKEY, Parsed, detect, read_structure
 from service.chem.names import NameUnreadable, looks_systematic
@@ -220,10 +220,16 @@ def without_salt(text: str) -> list[str]:
 
 def did_you_mean(index: WatchIndex, text: str) -> str:
     """Up to three registry or brand names close to a name nobody knows (a misspelling:
-    "tramadoll", "heroine", "oxycontine"), as "; did you mean 'X'?", or "" when none is close."""
+    "tramadoll", "heroine", "oxycontine"), as "; did you mean 'X'?", or "" when none is close.
+    A plant material ("kratom", "opium") is no structure: the hint names its alkaloids instead."""
     t = " ".join(text.split()).casefold()
     if not t or len(t) > 100:
         return ""
+    if (material := plant_material(t)) is not None:
+        what, keys = material
+        names = [index.by_name[k].name for k in keys if k in index.by_name]
+        ask = f": ask about {' or '.join(repr(n) for n in names)}" if names else ""
+        return f"; {t!r} is {what}, not one structure{ask}"
     brands = brand_names()
     close = difflib.get_close_matches(t, [*index.by_name, *brands], n=6, cutoff=0.85)
     spelt = (index.by_name[c].name if c in index.by_name else brands[c] for c in close)

@@ -7,6 +7,9 @@ The table of drugs is ChEMBL's approved drugs shipped for the backtest
 source): preferred name, case-insensitive, to SMILES. The table of brands
 (`service/chem/data/brand_names.csv`; `service/chem/data/README.md` gives the source) maps a
 brand name to the substance it names in the FDA's substance registration system.
+
+Plant materials and crude preparations ("kratom", "opium", "poppy straw") are asked about by
+name too, but are no single structure: `plant_material` names the alkaloids to ask about.
 """
 
 from __future__ import annotations
@@ -53,3 +56,30 @@ def brand_generic(name: str) -> tuple[str, str] | None:
 def brand_names() -> dict[str, str]:
     """Every brand name of the table: its case-folded form to its spelling in the list."""
     return {key: row[0] for key, row in _brands().items()}
+
+
+# plant material or crude preparation -> what it is, and the registry keys of the alkaloids
+# in it that lists name one by one
+_KRATOM = ("a plant (Mitragyna speciosa, kratom)", ("mitragynine", "7-hydroxymitragynine"))
+_OPIUM = ("the latex of the opium poppy", ("morphine", "codeine", "thebaine"))
+_POPPY = ("a material of the opium poppy", ("morphine", "codeine", "thebaine", "oripavine"))
+_MATERIALS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "kratom": _KRATOM,
+    "mitragyna speciosa": _KRATOM,
+    "opium": _OPIUM,
+    "raw opium": _OPIUM,
+    "medicinal opium": _OPIUM,
+    "prepared opium": _OPIUM,
+    "poppy straw": _POPPY,
+    "poppy-straw": _POPPY,
+    "concentrate of poppy straw": _POPPY,
+    "concentrate of poppy-straw": _POPPY,
+    "opium poppy": _POPPY,
+    "papaver somniferum": _POPPY,
+}
+
+
+def plant_material(name: str) -> tuple[str, tuple[str, ...]] | None:
+    """What a plant material or crude preparation is, and the registry keys of the alkaloids
+    to ask about instead, or None for any other name."""
+    return _MATERIALS.get(" ".join(name.split()).casefold())

@@ -327,6 +327,30 @@ def test_a_misspelt_registry_name_is_refused_with_the_names_it_may_mean(
 
 
 @pytest.mark.parametrize(
+    ("query", "alkaloids"),
+    [
+        ("kratom", "'Mitragynine' or '7-Hydroxymitragynine'"),
+        ("Mitragyna  speciosa", "'Mitragynine' or '7-Hydroxymitragynine'"),
+        ("Opium", "'Morphine' or 'Codeine' or 'Thebaine'"),
+    ],
+)
+def test_a_plant_material_is_no_structure_and_the_reply_names_its_alkaloids(
+    real_client: TestClient, query: str, alkaloids: str
+) -> None:
+    """Kratom or opium is asked about by name but is no one structure: a 422 that says so and
+    names the alkaloids in the registry to ask about instead, by their registry names."""
+    for body in ({"structure": query}, {"structure": query, "input_type": "name"}):
+        r = real_client.post("/check", json=body)
+        assert r.status_code == 422
+        loc, msg = _detail(r)
+        assert loc == "body.structure"
+        assert "not one structure: ask about " + alkaloids in msg, msg
+    # each alkaloid named is one the check reads
+    for name in alkaloids.replace("'", "").split(" or "):
+        assert real_client.post("/check", json={"structure": name}).status_code == 200
+
+
+@pytest.mark.parametrize(
     ("query", "key"),
     [
         ("U47700", "u-47700"),
